@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leash-project/leash/internal/testutil"
+)
+
+// learnCopy copies /bin/true into dir and learns it; it returns the
+// executable and the profile.
+func learnCopy(t *testing.T, dir string) (exe, profile string) {
+	t.Helper()
+	exe = filepath.Join(dir, "true-copy")
+	data, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	profile = filepath.Join(dir, "true.yaml")
+	if code, _, errOut := leashCLI(t, "learn", "-o", profile, "--", exe); code != 0 {
+		t.Fatalf("learn %s: exit %d: %s", exe, code, errOut)
+	}
+	return exe, profile
+}
+
+// TestRunDigest: leash run runs the binary it learned, refuses it once a
+// byte is appended (naming the expected digest), runs it again with
+// --allow-digest-mismatch, and only notes a hand-written profile.
+func TestRunDigest(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	exe, profile := learnCopy(t, dir)
+	data, _ := os.ReadFile(profile)
+	want := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if i := strings.Index(line, "sha256: "); i >= 0 {
+			want = strings.TrimSpace(line[i+len("sha256: "):])
+		}
+	}
+	if len(want) != 64 {
+		t.Fatalf("no sha256 recorded in %s:\n%s", profile, data)
+	}
+	if code, _, errOut := leashCLI(t, "run", "-p", profile, "--", exe); code != 0 {
+		t.Fatalf("run the learned binary: exit %d: %s", code, errOut)
+	}
+	f, err := os.OpenFile(exe, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0})
+	f.Close()
+	code, _, errOut := leashCLI(t, "run", "-p", profile, "--", exe)
+	if code != ExitInput || !strings.Contains(errOut, "expects "+want) {
+		t.Fatalf("run a changed binary: exit %d (want %d), stderr lacks the expected digest %s: %s", code, ExitInput, want, errOut)
+	}
+	if code, _, errOut := leashCLI(t, "run", "--allow-digest-mismatch", "-p", profile, "--", exe); code != 0 || !strings.Contains(errOut, "allowed by --allow-digest-mismatch") {
+		t.Fatalf("run with --allow-digest-mismatch: exit %d: %s", code, errOut)
+	}
+
+	// A hand-written profile (no provenance.executables) is not checked.
+	var kept []string
+	skip := false
+	for _, line := range strings.Split(string(data), "\n") {
+		trimmed := strings.TrimSpace(line)
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		switch {
+		case trimmed == "executables:":
+			skip = true
+			continue
+		case skip && (indent > 2 || strings.HasPrefix(trimmed, "- ")):
+			continue
+		}
+		skip = false
+		kept = append(kept, line)
+	}
+	hand := filepath.Join(dir, "hand.yaml")
+	if err := os.WriteFile(hand, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := leashCLI(t, "run", "-p", hand, "--", exe); code != 0 || !strings.Contains(errOut, "records no executable digests") {
+		t.Fatalf("run under a profile without digests: exit %d: %s\nprofile:\n%s", code, errOut, strings.Join(kept, "\n"))
+	}
+}
+
+// TestRunVerifyKey: --verify-key runs a profile signed with the key and
+// refuses an unsigned one, a tampered one and one signed with another key.
+func TestRunVerifyKey(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	exe, profile := learnCopy(t, dir)
+	for _, p := range []string{"team", "other"} {
+		if code, _, errOut := leashCLI(t, "keygen", "--out-prefix", filepath.Join(dir, p)); code != 0 {
+			t.Fatalf("keygen: exit %d: %s", code, errOut)
+		}
+	}
+	pub := filepath.Join(dir, "team.pub")
+	if code, _, errOut := leashCLI(t, "run", "--verify-key", pub, "-p", profile, "--", exe); code != ExitInput || !strings.Contains(errOut, profile+".sig") {
+		t.Errorf("unsigned profile: exit %d, want %d naming the missing signature: %s", code, ExitInput, errOut)
+	}
+	if code, _, errOut := leashCLI(t, "sign", "--key", filepath.Join(dir, "team.key"), profile); code != 0 {
+		t.Fatalf("sign: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := leashCLI(t, "run", "--verify-key", pub, "-p", profile, "--", exe); code != 0 {
+		t.Fatalf("signed profile: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := leashCLI(t, "run", "--verify-key", filepath.Join(dir, "other.pub"), "-p", profile, "--", exe); code != ExitInput || !strings.Contains(errOut, "refusing") {
+		t.Errorf("wrong key: exit %d, want %d: %s", code, ExitInput, errOut)
+	}
+	data, _ := os.ReadFile(profile)
+	tampered := filepath.Join(dir, "tampered.yaml")
+	os.WriteFile(tampered, append(data, "# one more line\n"...), 0o644)
+	if code, _, errOut := leashCLI(t, "run", "--verify-key", pub, "--signature", profile+".sig", "-p", tampered, "--", exe); code != ExitInput || !strings.Contains(errOut, "refusing") {
+		t.Errorf("tampered profile: exit %d, want %d: %s", code, ExitInput, errOut)
+	}
+	if code, _, _ := leashCLI(t, "run", "--signature", profile+".sig", "-p", profile, "--", exe); code != ExitInput {
+		t.Errorf("--signature without --verify-key: exit %d, want %d", code, ExitInput)
+	}
+}

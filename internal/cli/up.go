@@ -1,0 +1,261 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leash-project/leash/internal/atomicfile"
+	"github.com/leash-project/leash/manifest"
+	"github.com/leash-project/leash/profiles"
+)
+
+func init() { register(61, "up", newUpCmd) }
+
+func newUpCmd() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "up -f leash.yaml",
+		Short: "Start every component of a manifest under its profile and supervise them",
+		Long: `leash up starts every top-level component of the manifest with leash run
+under its profile (PROFILES/NAME.yaml), prefixes each output line with
+"NAME | ", forwards SIGINT, SIGTERM and SIGHUP to every component, and
+exits as soon as one component exits, with that component's status, after
+stopping the others (SIGTERM, then SIGKILL after 10s). It is a small
+supervisor, not a container engine: no restarts, no health checks.
+
+A component another one spawns (spawnedBy) runs inside its spawner's
+confinement: $LEASH_SPAWN_<NAME> runs its arguments directly, and the
+spawner runs under the union of its own profile and those of the
+components it spawns (seccomp filters stack, so a nested filter could only
+narrow what the spawner's allows; the spawned component is therefore not
+held to its own profile alone under leash up). Each profile is still learned
+apart (leash learn -f), so leash diff shows what each component needs.
+
+Exit status: that of the first component to exit; 2 for a bad manifest or
+profile; 125 when a component could not be started.`,
+		Example: `  # Learn the system with its test driver, then run it confined
+  sudo leash learn -f leash.yaml --driver ./integration-test.sh
+  sudo leash up -f leash.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if file == "" {
+				return usageError("up: -f leash.yaml is required")
+			}
+			return up(c, file)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "leash.yaml", "the manifest")
+	return cmd
+}
+
+func up(c *cobra.Command, file string) error {
+	stdout, stderr := c.OutOrStdout(), c.ErrOrStderr()
+	m, err := loadManifest(file)
+	if err != nil {
+		return err
+	}
+	self, err := leashPath()
+	if err != nil {
+		return Exit(ExitFailure, err)
+	}
+	// Not under /tmp: a component with privateTmp would not see it.
+	tmp, err := os.MkdirTemp("/run", "leash-up-")
+	if err != nil {
+		return Exit(ExitFailure, fmt.Errorf("up: create temporary directory: %w", err))
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return Exit(ExitFailure, fmt.Errorf("up: %w", err))
+	}
+	spawnEnv, err := writeSpawnWrappers(m, tmp, func(manifest.Component) []string { return nil })
+	if err != nil {
+		return Exit(ExitFailure, fmt.Errorf("up: %w", err))
+	}
+	// Profiles first, all of them: a bad one stops everything before
+	// anything starts.
+	profileFor := map[string]string{}
+	for _, comp := range m.TopLevel() {
+		path := m.ProfilePath(comp)
+		p, err := loadInput(path)
+		if err != nil {
+			return err
+		}
+		spawned := spawnedTree(m, comp.Name)
+		if len(spawned) == 0 {
+			profileFor[comp.Name] = path
+			continue
+		}
+		ps := []*profiles.Profile{p}
+		for _, s := range spawned {
+			sp, err := loadInput(m.ProfilePath(s))
+			if err != nil {
+				return err
+			}
+			ps = append(ps, sp)
+		}
+		u, err := profiles.MergeWith(profiles.MergeOptions{Component: comp.Name}, ps...)
+		if err != nil {
+			return Exit(ExitInput, fmt.Errorf("up: component %s: %w", comp.Name, err))
+		}
+		u.Run = p.Run
+		union := filepath.Join(tmp, comp.Name+".union.yaml")
+		if err := profiles.Save(union, u); err != nil {
+			return Exit(ExitFailure, fmt.Errorf("up: %w", err))
+		}
+		os.Chmod(union, 0o644)
+		profileFor[comp.Name] = union
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	var mu sync.Mutex
+	base := append(os.Environ(), spawnEnv...)
+	exited := make(chan *child, len(m.Components))
+	var children []*child
+	for _, comp := range m.TopLevel() {
+		argv := append([]string{self, "run", "-p", profileFor[comp.Name], "--component", comp.Name, "--"}, comp.Command...)
+		env := append(append([]string(nil), base...), comp.Env...)
+		ch, err := startChild(comp.Name, argv, env, comp.Dir, stdout, stderr, &mu, exited)
+		if err != nil {
+			stopChildren(children)
+			return Exit(ExitLaunch, fmt.Errorf("up: %w", err))
+		}
+		children = append(children, ch)
+	}
+	var first *child
+	for first == nil {
+		select {
+		case ch := <-exited:
+			first = ch
+		case s := <-sigs:
+			for _, ch := range children {
+				ch.cmd.Process.Signal(s)
+			}
+		}
+	}
+	mu.Lock()
+	fmt.Fprintf(stderr, "leash: up: %s exited with status %d; stopping the others\n", first.name, first.code)
+	mu.Unlock()
+	stopChildren(children)
+	if first.code != 0 {
+		return Exit(first.code, nil)
+	}
+	return nil
+}
+
+// spawnedTree lists the components name spawns, directly or not.
+func spawnedTree(m *manifest.Manifest, name string) []manifest.Component {
+	var out []manifest.Component
+	for _, c := range m.Spawned(name) {
+		out = append(out, c)
+		out = append(out, spawnedTree(m, c.Name)...)
+	}
+	return out
+}
+
+// exportManifest is leash export -f: one systemd unit NAME.service per
+// top-level component in dir, with ExecStart= and the drop-in settings of
+// its profile (of the union with the components it spawns, as leash up).
+func exportManifest(c *cobra.Command, file, format, dir string) error {
+	if format != "systemd" {
+		return usageError("leash export: -f supports --format systemd only")
+	}
+	if dir == "" {
+		return usageError("leash export: -f needs -o DIR")
+	}
+	m, err := loadManifest(file)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Exit(ExitInput, fmt.Errorf("leash export: create %s: %w", dir, err))
+	}
+	for _, comp := range m.TopLevel() {
+		path := m.ProfilePath(comp)
+		p, err := loadInput(path)
+		if err != nil {
+			return err
+		}
+		if spawned := spawnedTree(m, comp.Name); len(spawned) > 0 {
+			ps := []*profiles.Profile{p}
+			for _, s := range spawned {
+				sp, err := loadInput(m.ProfilePath(s))
+				if err != nil {
+					return err
+				}
+				ps = append(ps, sp)
+			}
+			run := p.Run
+			if p, err = profiles.MergeWith(profiles.MergeOptions{Component: comp.Name}, ps...); err != nil {
+				return Exit(ExitInput, fmt.Errorf("leash export: component %s: %w", comp.Name, err))
+			}
+			p.Run = run
+		}
+		allowed, err := allowedSyscalls(path, p)
+		if err != nil {
+			return err
+		}
+		dropin, err := profiles.Systemd(p, profiles.ExportOptions{Allowed: allowed})
+		if err != nil {
+			return err
+		}
+		unit, err := systemdUnit(m, comp, dropin)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dir, comp.Name+".service")
+		if err := atomicfile.Write(out, unit, 0o644); err != nil {
+			return Exit(ExitFailure, fmt.Errorf("leash export: %w", err))
+		}
+		fmt.Fprintln(c.OutOrStdout(), out)
+	}
+	return nil
+}
+
+// systemdUnit wraps a drop-in ([Service] ...) into a unit for comp.
+func systemdUnit(m *manifest.Manifest, comp manifest.Component, dropin []byte) ([]byte, error) {
+	var svc strings.Builder
+	fmt.Fprintf(&svc, "ExecStart=%s\n", systemdQuote(comp.Command))
+	if comp.Dir != "" {
+		fmt.Fprintf(&svc, "WorkingDirectory=%s\n", comp.Dir)
+	}
+	for _, kv := range comp.Env {
+		fmt.Fprintf(&svc, "Environment=%s\n", systemdQuote([]string{kv}))
+	}
+	body := string(dropin)
+	i := strings.Index(body, "[Service]\n")
+	if i < 0 {
+		return nil, fmt.Errorf("leash export: component %s: the systemd export has no [Service] section", comp.Name)
+	}
+	i += len("[Service]\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Written by leash export -f %s\n[Unit]\nDescription=%s (confined by leash profile %s)\n\n", m.Path, comp.Name, m.ProfilePath(comp))
+	b.WriteString(body[:i])
+	b.WriteString(svc.String())
+	b.WriteString(body[i:])
+	b.WriteString("\n[Install]\nWantedBy=multi-user.target\n")
+	return []byte(b.String()), nil
+}
+
+// systemdQuote quotes words for a systemd command line.
+func systemdQuote(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		if w != "" && !strings.ContainsAny(w, " \t\"'\\$%;") {
+			q[i] = w
+			continue
+		}
+		r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", "$$", "%", "%%")
+		q[i] = `"` + r.Replace(w) + `"`
+	}
+	return strings.Join(q, " ")
+}

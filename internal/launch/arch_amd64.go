@@ -1,0 +1,3 @@
+package launch
+
+const isArm64 = false

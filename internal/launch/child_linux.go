@@ -1,0 +1,268 @@
+package launch
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The child: a clone (with the namespace flags) of the launcher's
+// locking thread, running the plan with raw syscalls in go:nosplit
+// functions only. It never returns to Go: it execs or calls exit_group.
+// There is no second Go runtime to start (re-executing leash would cost a
+// few milliseconds of start-up for every launch).
+
+// Tags of the child's messages on the report pipe.
+const (
+	tagExec    = 'E' // execve failed: errno follows (4 bytes, little-endian)
+	tagSeccomp = 'F' // seccomp failed: errno follows
+	tagOp      = 'O' // a setup op failed: op index (4 bytes), errno (4 bytes)
+	tagSession = 'T' // audit session id: length byte, decimal text
+)
+
+// Exit codes of the child when it could not get to execve.
+const (
+	exitExecFailed  = 127
+	exitSetupFailed = 125
+)
+
+//go:nosplit
+//go:norace
+func rawWrite(fd uintptr, p unsafe.Pointer, n uintptr) {
+	syscall.RawSyscall(unix.SYS_WRITE, fd, uintptr(p), n)
+}
+
+//go:nosplit
+//go:norace
+func putLE(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+//go:nosplit
+//go:norace
+func exitGroup(code uintptr) {
+	for {
+		syscall.RawSyscall(unix.SYS_EXIT_GROUP, code, 0, 0)
+	}
+}
+
+// failOp reports op idx failing with errno and exits.
+//
+//go:nosplit
+//go:norace
+func failOp(pl *plan, idx uint32, errno syscall.Errno) {
+	b := &pl.tail.buf
+	b[0] = tagOp
+	putLE(b[1:5], idx)
+	putLE(b[5:9], uint32(errno))
+	rawWrite(pl.repfd, unsafe.Pointer(&b[0]), 9)
+	exitGroup(exitSetupFailed)
+}
+
+// runOps runs a list of ops.
+//
+//go:nosplit
+//go:norace
+func runOps(pl *plan, ops []op) {
+	for i := 0; i < len(ops); i++ {
+		o := &ops[i]
+		switch o.kind {
+		case opSyscall:
+			_, _, e := syscall.RawSyscall6(o.nr, o.args[0], o.args[1], o.args[2], o.args[3], o.args[4], o.args[5])
+			if e != 0 && e != o.ok {
+				failOp(pl, o.idx, e)
+			}
+		case opLoopback:
+			fd, _, e := syscall.RawSyscall(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+			if e != 0 {
+				failOp(pl, o.idx, e)
+			}
+			if _, _, e = syscall.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCGIFFLAGS, uintptr(unsafe.Pointer(&pl.ifr[0]))); e != 0 {
+				failOp(pl, o.idx, e)
+			}
+			pl.ifr[16] |= unix.IFF_UP // ifr_flags, after the 16-byte name
+			if _, _, e = syscall.RawSyscall(unix.SYS_IOCTL, fd, unix.SIOCSIFFLAGS, uintptr(unsafe.Pointer(&pl.ifr[0]))); e != 0 {
+				failOp(pl, o.idx, e)
+			}
+			syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+		case opAudit:
+			// Best effort: without it, reports fall back to the pid.
+			fd, _, e := syscall.RawSyscall6(unix.SYS_OPENAT, atFDCWDRaw, uintptr(unsafe.Pointer(pl.loginuidPath)), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
+			if e != 0 {
+				continue
+			}
+			_, _, e = syscall.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&pl.loginuid[0])), uintptr(len(pl.loginuid)))
+			syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+			if e != 0 {
+				continue
+			}
+			fd, _, e = syscall.RawSyscall6(unix.SYS_OPENAT, atFDCWDRaw, uintptr(unsafe.Pointer(pl.sessionidPath)), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+			if e != 0 {
+				continue
+			}
+			n, _, e := syscall.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&pl.session[2])), uintptr(len(pl.session)-2))
+			syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+			if e != 0 || n == 0 {
+				continue
+			}
+			pl.session[0] = tagSession
+			pl.session[1] = byte(n)
+			rawWrite(pl.repfd, unsafe.Pointer(&pl.session[0]), n+2)
+		}
+	}
+}
+
+// atFDCWDRaw is AT_FDCWD (-100) as a raw argument.
+const atFDCWDRaw = ^uintptr(99)
+
+// childMain is the child's whole life.
+//
+//go:nosplit
+//go:norace
+func childMain(pl *plan) {
+	runOps(pl, pl.setup)
+	if !pl.pidns {
+		targetMain(pl)
+	}
+	// PID namespace: this is pid 1. Start the target, then be its init.
+	// The target is a vfork of the init (CLONE_VM|CLONE_VFORK): it runs
+	// on this stack, below this frame, while the init is suspended until
+	// the target's execve (or its exit), so nothing of the address space
+	// is copied.
+	pid, e := rawVfork(unix.SYS_CLONE, unix.CLONE_VM|unix.CLONE_VFORK|uintptr(syscall.SIGCHLD), 0, 0)
+	if e != 0 {
+		failOp(pl, pl.forkIdx, syscall.Errno(e))
+	}
+	if pid == 0 {
+		targetMain(pl)
+	}
+	syscall.RawSyscall(unix.SYS_CLOSE, pl.repfd, 0, 0)
+	initLoop(pl, pid)
+}
+
+// targetMain drops privileges and execs the target.
+//
+//go:nosplit
+//go:norace
+func targetMain(pl *plan) {
+	runOps(pl, pl.creds)
+	// Check what execve will check, as the target's uid, while a failure
+	// can still be reported: after the filter, write may be denied.
+	path := uintptr(unsafe.Pointer(pl.tail.path))
+	_, _, e := syscall.RawSyscall6(unix.SYS_NEWFSTATAT, atFDCWDRaw, path, uintptr(unsafe.Pointer(&pl.stat)), 0, 0, 0)
+	if e == 0 && pl.stat.Mode&unix.S_IFMT != unix.S_IFREG {
+		e = syscall.EACCES
+	}
+	if e == 0 {
+		_, _, e = syscall.RawSyscall(unix.SYS_FACCESSAT, atFDCWDRaw, path, unix.X_OK)
+	}
+	if e != 0 {
+		report(&pl.tail, tagExec, uintptr(e))
+		exitGroup(exitExecFailed)
+	}
+	tail(&pl.tail)
+}
+
+// initLoop waits for the forwarded signals (blocked since the fork, so
+// queued even though pid 1 has no handler) and for children, reaps every
+// zombie, and exits with the target's status.
+//
+//go:nosplit
+//go:norace
+func initLoop(pl *plan, target uintptr) {
+	for {
+		sig, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&pl.waitSet)), uintptr(unsafe.Pointer(&pl.siginfo[0])), 0, 8, 0, 0)
+		if e != 0 {
+			continue // EINTR
+		}
+		if sig != uintptr(syscall.SIGCHLD) {
+			syscall.RawSyscall(unix.SYS_KILL, target, sig, 0)
+			continue
+		}
+		for {
+			wpid, _, e := syscall.RawSyscall6(unix.SYS_WAIT4, ^uintptr(0), uintptr(unsafe.Pointer(&pl.status)), unix.WNOHANG, 0, 0, 0)
+			if e != 0 || wpid == 0 {
+				break
+			}
+			if wpid != target {
+				continue
+			}
+			st := uint32(pl.status)
+			if st&0x7f == 0 { // exited
+				exitGroup(uintptr((st >> 8) & 0xff))
+			}
+			exitGroup(uintptr(128 + st&0x7f))
+		}
+	}
+}
+
+// startChild clones the child with flags from the calling (locked)
+// thread. All signals are blocked on the thread around the clone, so the
+// child starts with none delivered to Go's handlers.
+//
+//go:norace
+func startChild(pl *plan, flags uintptr) (int, syscall.Errno) {
+	all := ^uint64(0)
+	var old uint64
+	syscall.ForkLock.Lock()
+	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
+	pl.tail.mask = old
+	pid, e := forkChild(pl, flags)
+	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
+	syscall.ForkLock.Unlock()
+	return pid, e
+}
+
+// forkChild starts the child without copying the launcher's address
+// space where it can (a Go process maps tens of megabytes: copying its
+// page tables, the copy-on-write faults that follow in the launcher and
+// the teardown of the copy at execve were most of a launch's cost):
+//
+//   - Without a PID namespace the child is the target: a vfork
+//     (CLONE_VM|CLONE_VFORK), as the standard library's forkExec does.
+//     It runs on this goroutine's stack, below this frame, while this
+//     thread is suspended until its execve or exit; rawVfork keeps the
+//     return address out of the stack the child overwrites.
+//   - With one the child is the init, which never execs, so this thread
+//     cannot wait for it. On amd64 it shares the launcher's memory
+//     (CLONE_VM, no CLONE_VFORK) and runs on a stack of its own
+//     (cloneOnStack, pl.stack); it touches only the plan, which Run keeps
+//     alive until it has reaped the init. On arm64 it is a plain fork.
+//
+//go:noinline
+//go:nosplit
+//go:norace
+func forkChild(pl *plan, flags uintptr) (int, syscall.Errno) {
+	var pid, e uintptr
+	switch {
+	case !pl.pidns:
+		pid, e = rawVfork(unix.SYS_CLONE, flags|unix.CLONE_VM|unix.CLONE_VFORK|uintptr(syscall.SIGCHLD), 0, 0)
+	case haveCloneOnStack:
+		pid, e = cloneOnStack(flags|unix.CLONE_VM|uintptr(syscall.SIGCHLD), pl.stackTop, pl)
+	default:
+		var errno syscall.Errno
+		pid, _, errno = syscall.RawSyscall6(unix.SYS_CLONE, flags|uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
+		e = uintptr(errno)
+	}
+	if e != 0 {
+		return 0, syscall.Errno(e)
+	}
+	if pid == 0 { // the vfork'd target, or the forked init (arm64)
+		childMain(pl)
+	}
+	return int(pid), 0
+}
+
+// initMain is where the init starts on its own stack (cloneOnStack).
+//
+//go:nosplit
+//go:norace
+func initMain(pl *plan) {
+	childMain(pl)
+	exitGroup(exitSetupFailed)
+}
+
+// rawVfork is a syscall that may return twice on one stack (clone with
+// CLONE_VM|CLONE_VFORK); see vfork_linux_*.s.
+func rawVfork(trap, a1, a2, a3 uintptr) (r1, err uintptr)

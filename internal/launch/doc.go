@@ -1,0 +1,108 @@
+// Package launch holds leash's enforcer: it starts a command confined to a
+// profile with the kernel's own primitives, and stays beside it as a
+// minimal init when the command gets its own PID namespace.
+//
+// # Processes
+//
+// The launcher (leash run) loads the profile, compiles the seccomp filter,
+// and turns everything the child will do into a plan: a list of raw
+// syscalls with every argument built in advance (plan_linux.go). It then
+// starts the child itself, from one locked OS thread with all signals
+// blocked, with clone and the CLONE_NEW* flags of the profile's
+// run.namespaces (pid, ipc, uts, mnt, net; never user: a user namespace
+// would give the component a root of its own to attack with). The child
+// runs only go:nosplit functions making raw syscalls (child_linux.go), as
+// the Go runtime's own forkAndExecInChild does: no allocation, no
+// scheduler, no second Go runtime to start. (Re-executing leash in a
+// reexec role, as runc does, would cost the start-up of a large Go binary
+// on every launch.) Nor is the launcher's address space copied: the
+// target is a vfork (CLONE_VM|CLONE_VFORK) of the launcher or of the
+// init, and the init shares the launcher's memory on a stack of its own
+// (amd64; a plain fork on arm64); see forkChild. Catching the forwarded
+// signals starts first, in the background (CatchSignals); the goroutine
+// that catches them also forwards them, so nothing is started or woken
+// after the clone. The launcher forwards SIGINT, SIGTERM, SIGHUP,
+// SIGQUIT, SIGUSR1 and SIGUSR2 to the child, waits for it, and exits
+// with its status.
+//
+// Without a PID namespace the child execs the command itself: it becomes
+// the target. With one, the child is pid 1 of the new namespace: it starts
+// the target and stays as init, waiting with rt_sigtimedwait for SIGCHLD
+// and the forwarded signals (kept blocked, so the kernel queues them for
+// pid 1 although it has no handler): it forwards those to the target,
+// reaps every zombie re-parented to it, and exits with the target's
+// status (128+N when signal N killed it). It keeps root but runs no Go
+// code and never execs; the target cannot signal it meaningfully or
+// ptrace it (different uid, and the filter). The child has
+// PR_SET_PDEATHSIG SIGKILL: if leash dies, init dies and the kernel kills
+// the whole PID namespace.
+//
+// # The order
+//
+//  0. In the child: a new session (setsid) unless --no-new-session, so
+//     the target has no controlling terminal to inject input into with
+//     TIOCSTI; PR_SET_PDEATHSIG.
+//  1. Audit session: a new audit session id (writing
+//     /proc/thread-self/loginuid), so the kernel's seccomp records of this
+//     run and its descendants can be told from everyone else's.
+//  2. Mount namespace (mnt): / made private recursively, so nothing leaks
+//     back to the host. With a PID namespace, a new /proc for it. Then,
+//     following systemd's semantics: ProtectSystem=full: /usr, /boot,
+//     /efi and /etc read-only; ProtectSystem=strict: every mount
+//     read-only except the API file systems under /dev, /proc and /sys;
+//     ProtectHome: /home, /root and /run/user replaced by empty read-only
+//     tmpfs; PrivateTmp: fresh tmpfs (mode 1777) on /tmp and /var/tmp,
+//     mounted last so they stay writable under strict. Read-only is a bind
+//     mount of the path onto itself (full) and mount_setattr with
+//     MOUNT_ATTR_RDONLY, which changes only the read-only bit and keeps
+//     nosuid, nodev and noexec. These options imply a mount namespace even
+//     when run.namespaces does not list mnt.
+//  3. Network namespace (net): loopback brought up (SIOCSIFFLAGS IFF_UP);
+//     no other interface exists.
+//  4. File descriptors: everything above 2 is marked close-on-exec
+//     (close_range CLOSE_RANGE_CLOEXEC) but the --keep-fd ones, which keep
+//     their numbers.
+//  5. With a PID namespace, init forks the target here; the rest runs in
+//     the target's process. The capability bounding set is reduced to the
+//     needed set (PR_CAPBSET_DROP needs CAP_SETPCAP, so it comes before
+//     the uid switch); PR_SET_KEEPCAPS; supplementary groups cleared;
+//     setresgid; setresuid; capset of permitted, effective and inheritable
+//     to the needed set; PR_CAP_AMBIENT_RAISE of each needed capability so
+//     that a non-root target keeps them across execve; PR_SET_NO_NEW_PRIVS.
+//  6. The checks execve will make (the file exists, is a regular file, is
+//     executable by the target's uid), while a failure can still be
+//     reported.
+//  7. Signal dispositions reset to SIG_DFL and the signal mask restored:
+//     no Go signal handler may run from here on.
+//  8. seccomp(SECCOMP_SET_MODE_FILTER), without TSYNC (the process has a
+//     single thread), with SECCOMP_FILTER_FLAG_LOG so denials are logged.
+//  9. execve, the only syscall made after the filter. No Go code runs in
+//     the child, so no runtime thread or scheduler can call futex or
+//     nanosleep under the filter: the profile needs nothing of the
+//     launcher, and a profile learned from /bin/true launches /bin/true
+//     every time under kill-process. If execve fails anyway, its errno
+//     goes to the launcher through a close-on-exec pipe (write, then
+//     exit_group); if the filter denies even that, the launcher sees the
+//     target killed or exiting 127 without a reason.
+//
+// Set-uid and file-capability programs behave as the kernel makes them
+// under no_new_privs: a set-uid program runs with the caller's ids, and a
+// program whose file capabilities have the effective bit, which the
+// kernel cannot grant in full, is refused with EPERM; leash says why.
+//
+// Exit codes: the target's status; 126 when it could not be executed, 127
+// when it was not found, 125 when the confinement could not be set up.
+//
+// # Denial reports
+//
+// The kernel logs seccomp actions as audit records (type=1326) to the
+// kernel log when no audit daemon runs. The filter is installed with
+// SECCOMP_FILTER_FLAG_LOG, so every action but allow is logged if
+// /proc/sys/kernel/seccomp/actions_logged lists it (errno, kill_process
+// and log by default on this kernel). The launcher reads /dev/kmsg (root
+// only) from the moment it starts the child, and counts the records whose
+// audit session id (ses=) is the child's. The kernel rate-limits these
+// messages (printk_ratelimit), so counts are lower bounds; a note says so
+// when leash cannot read the log at all. Capabilities and address
+// families cannot be seen this way: complain mode says so.
+package launch

@@ -1,0 +1,46 @@
+package launch
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+)
+
+// explainExec says why execve of path failed with errno, where leash can
+// tell: set-uid/set-gid files and file capabilities under no_new_privs,
+// noexec mounts, missing execute permission for the target's uid.
+func explainExec(path string, errno syscall.Errno, uid int) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	switch errno {
+	case syscall.EACCES, syscall.EPERM:
+		if fi.IsDir() {
+			return "is a directory"
+		}
+		if fi.Mode()&0o111 == 0 {
+			return "no execute permission"
+		}
+		if st != nil && uid != 0 && int(st.Uid) != uid && fi.Mode()&0o001 == 0 {
+			return fmt.Sprintf("not executable by uid %d", uid)
+		}
+		if hasFileCaps(path) {
+			return "the file has file capabilities; under no_new_privs the kernel grants none of them and refuses the exec where the program requires them"
+		}
+		if fi.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 {
+			return "set-uid/set-gid file: no_new_privs keeps the kernel from changing ids at exec"
+		}
+		return "denied by a mount option (noexec), an LSM or the seccomp filter"
+	case syscall.ENOEXEC:
+		return "not an executable format the kernel knows"
+	}
+	return ""
+}
+
+func hasFileCaps(path string) bool {
+	buf := make([]byte, 64)
+	n, err := syscall.Getxattr(path, "security.capability", buf)
+	return err == nil && n > 0
+}

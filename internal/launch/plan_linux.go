@@ -1,0 +1,426 @@
+package launch
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// A plan is every syscall the child and the target will make, with every
+// argument built in advance by the launcher: the child is a fork of the
+// launcher's Go process that runs only go:nosplit code with raw syscalls
+// (see child_linux.go), so it can neither allocate nor decide much.
+
+// opKind is what an op does beyond a plain syscall.
+type opKind int
+
+const (
+	opSyscall  opKind = iota // nr(args); fails unless the result is >= 0 or errno is ok
+	opLoopback               // bring lo up: socket, SIOCGIFFLAGS, SIOCSIFFLAGS, close
+	opAudit                  // write loginuid, read sessionid, report it
+)
+
+// op is one step.
+type op struct {
+	kind opKind
+	nr   uintptr
+	args [6]uintptr
+	ok   syscall.Errno // an errno that is not a failure (0: none)
+	idx  uint32        // index of the description, for error reports
+}
+
+// plan is the child's program.
+type plan struct {
+	setup []op // in the child: session, audit, mounts, network, descriptors
+	creds []op // in the target's process: capabilities, ids, no_new_privs
+	what  []string
+
+	pidns   bool
+	repfd   uintptr
+	forkIdx uint32 // description of the init's fork of the target
+
+	// canExec: the target checks path as its own uid before the filter.
+	stat unix.Stat_t
+
+	// opLoopback
+	ifr [40]byte // struct ifreq {"lo", flags}
+	// opAudit
+	loginuidPath, sessionidPath *byte
+	loginuid                    []byte
+	session                     [24]byte
+
+	// init (PID namespace)
+	waitSet uint64 // signals init waits for: forwarded ones and SIGCHLD
+	siginfo [128]byte
+	status  int32
+
+	tail tailArgs
+
+	// The init's own stack (PID namespace, cloneOnStack): mapped outside
+	// the Go heap, unmapped by release once the init is reaped.
+	stack    []byte
+	stackTop uintptr
+
+	// keep alive what the raw pointers above point into
+	keep []any
+}
+
+func (pl *plan) describe(what string) uint32 {
+	pl.what = append(pl.what, what)
+	return uint32(len(pl.what) - 1)
+}
+
+// sys appends a raw syscall op to list.
+func (pl *plan) sys(list *[]op, what string, ok syscall.Errno, nr uintptr, args ...uintptr) {
+	o := op{kind: opSyscall, nr: nr, ok: ok, idx: pl.describe(what)}
+	copy(o.args[:], args)
+	*list = append(*list, o)
+}
+
+// cstr returns a NUL-terminated copy of s, kept alive by the plan.
+func (pl *plan) cstr(s string) uintptr {
+	p, err := syscall.BytePtrFromString(s)
+	if err != nil {
+		panic(err) // paths come from the spec, checked for NUL already
+	}
+	pl.keep = append(pl.keep, p)
+	return uintptr(unsafe.Pointer(p))
+}
+
+func (pl *plan) ptr(v any, p unsafe.Pointer) uintptr {
+	pl.keep = append(pl.keep, v)
+	return uintptr(p)
+}
+
+// initStack is the size of the init's stack, guard page included: the
+// init and the target's vfork run a few hundred bytes of go:nosplit
+// frames on it.
+const initStack = 64 << 10
+
+// release unmaps the init's stack. Call it only when no child runs on
+// it: the clone failed, or the init was reaped.
+func (pl *plan) release() {
+	if pl.stack != nil {
+		unix.Munmap(pl.stack)
+		pl.stack, pl.stackTop = nil, 0
+	}
+}
+
+// newPlan turns a spec into the child's program; repfd is the report pipe.
+func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
+	for _, str := range append(append([]string{s.Path}, s.Argv...), s.Env...) {
+		if strings.IndexByte(str, 0) >= 0 {
+			return nil, fmt.Errorf("exec %s: argument or environment with a NUL byte", s.Path)
+		}
+	}
+	pl := &plan{pidns: s.HasNamespace("pid"), repfd: uintptr(repfd)}
+	pl.forkIdx = pl.describe("fork the target in the PID namespace")
+
+	// Step 4 part: the session first (before anything can fail in a way
+	// that depends on it), and the child dies with the launcher.
+	if newSession {
+		pl.sys(&pl.setup, "start a new session", 0, unix.SYS_SETSID)
+	}
+	pl.sys(&pl.setup, "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL))
+
+	// Step 1: audit session.
+	if s.AuditSession {
+		b, err := os.ReadFile("/proc/thread-self/loginuid")
+		if err == nil {
+			uid := strings.TrimSpace(string(b))
+			if uid == "4294967295" {
+				uid = strconv.Itoa(os.Getuid())
+			}
+			pl.loginuid = []byte(uid)
+			p1, _ := syscall.BytePtrFromString("/proc/thread-self/loginuid")
+			p2, _ := syscall.BytePtrFromString("/proc/thread-self/sessionid")
+			pl.loginuidPath, pl.sessionidPath = p1, p2
+			pl.setup = append(pl.setup, op{kind: opAudit, idx: pl.describe("start an audit session")})
+		}
+	}
+
+	// Step 2: mounts.
+	if s.HasNamespace("mnt") {
+		if err := pl.mounts(s); err != nil {
+			return nil, err
+		}
+	}
+	// Step 3: loopback.
+	if s.HasNamespace("net") {
+		copy(pl.ifr[:], "lo")
+		pl.setup = append(pl.setup, op{kind: opLoopback, idx: pl.describe("bring up lo")})
+	}
+	// Step 4: descriptors.
+	keep := append([]int(nil), s.KeepFDs...)
+	sort.Ints(keep)
+	lo := 3
+	for _, k := range keep {
+		if k < lo {
+			continue
+		}
+		if k > lo {
+			pl.sys(&pl.setup, "mark descriptors close-on-exec", 0, unix.SYS_CLOSE_RANGE, uintptr(lo), uintptr(k-1), unix.CLOSE_RANGE_CLOEXEC)
+		}
+		pl.sys(&pl.setup, fmt.Sprintf("keep descriptor %d", k), 0, unix.SYS_FCNTL, uintptr(k), unix.F_SETFD, 0)
+		lo = k + 1
+	}
+	pl.sys(&pl.setup, "mark descriptors close-on-exec", 0, unix.SYS_CLOSE_RANGE, uintptr(lo), uintptr(^uint32(0)), unix.CLOSE_RANGE_CLOEXEC)
+
+	// Step 5: capabilities and ids, in the target's own process.
+	if err := pl.privileges(s); err != nil {
+		return nil, err
+	}
+
+	for _, sig := range Forwarded {
+		pl.waitSet |= 1 << (uint(sig.(syscall.Signal)) - 1)
+	}
+	pl.waitSet |= 1 << (uint(syscall.SIGCHLD) - 1)
+
+	if err := pl.tailArgs(s); err != nil {
+		return nil, err
+	}
+	// Last, so that no error above leaks the mapping.
+	if pl.pidns && haveCloneOnStack {
+		st, err := unix.Mmap(-1, 0, initStack, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
+		if err != nil {
+			return nil, fmt.Errorf("map the init's stack: %w", err)
+		}
+		if err := unix.Mprotect(st[:4096], unix.PROT_NONE); err != nil { // guard page
+			unix.Munmap(st)
+			return nil, fmt.Errorf("map the init's stack: %w", err)
+		}
+		pl.stack = st
+		pl.stackTop = uintptr(unsafe.Pointer(&st[len(st)-16])) + 16 // 16-byte aligned top
+	}
+	return pl, nil
+}
+
+// mounts is step 2 (see the package documentation).
+func (pl *plan) mounts(s *Spec) error {
+	mount := func(what, src, target, fstype string, flags uintptr, data string) {
+		var d uintptr
+		if data != "" {
+			d = pl.cstr(data)
+		}
+		var srcp, fsp uintptr
+		if src != "" {
+			srcp = pl.cstr(src)
+		}
+		if fstype != "" {
+			fsp = pl.cstr(fstype)
+		}
+		pl.sys(&pl.setup, what, 0, unix.SYS_MOUNT, srcp, pl.cstr(target), fsp, flags, d)
+	}
+	rdonly := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	rdonlyPtr := pl.ptr(rdonly, unsafe.Pointer(rdonly))
+	setattr := func(what, path string, flags uintptr, ok syscall.Errno) {
+		pl.sys(&pl.setup, what, ok, unix.SYS_MOUNT_SETATTR, atFDCWD(), pl.cstr(path), flags, rdonlyPtr, unsafe.Sizeof(*rdonly))
+	}
+	mount("make / private", "", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
+	if s.HasNamespace("pid") {
+		mount("mount /proc for the PID namespace", "proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	}
+	switch s.ProtectSystem {
+	case "full":
+		for _, p := range []string{"/usr", "/boot", "/efi", "/etc"} {
+			if _, err := os.Stat(p); err != nil {
+				continue
+			}
+			mount("protect system: bind "+p, p, p, "", unix.MS_BIND|unix.MS_REC, "")
+			setattr("protect system: make "+p+" read-only", p, unix.AT_RECURSIVE, 0)
+		}
+	case "strict":
+		points, err := mountPoints()
+		if err != nil {
+			return err
+		}
+		for _, mp := range points {
+			// A mount hidden under another answers for the top one.
+			setattr("protect system: make "+mp+" read-only", mp, 0, syscall.ENOENT)
+		}
+	}
+	if s.ProtectHome {
+		for _, p := range []string{"/home", "/root", "/run/user"} {
+			if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+				continue
+			}
+			mount("protect home: mount tmpfs on "+p, "tmpfs", p, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755")
+		}
+	}
+	if s.PrivateTmp {
+		for _, p := range []string{"/tmp", "/var/tmp"} {
+			if fi, err := os.Stat(p); err != nil || !fi.IsDir() {
+				continue
+			}
+			mount("private tmp: mount tmpfs on "+p, "tmpfs", p, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777")
+		}
+	}
+	return nil
+}
+
+// mountPoints lists the mounts ProtectSystem=strict makes read-only: all
+// but the API file systems under /dev, /proc and /sys.
+func mountPoints() ([]string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("protect system: %w", err)
+	}
+	defer f.Close()
+	var points []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		if mp := unescapeMount(fields[4]); !apiFS(mp) {
+			points = append(points, mp)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("protect system: read mountinfo: %w", err)
+	}
+	return points, nil
+}
+
+func apiFS(mp string) bool {
+	for _, p := range []string{"/dev", "/proc", "/sys"} {
+		if mp == p || strings.HasPrefix(mp, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// capLast is the highest capability this kernel knows.
+func capLast() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			return n
+		}
+	}
+	return 40
+}
+
+// privileges is step 5.
+func (pl *plan) privileges(s *Spec) error {
+	last := capLast()
+	keep := make([]bool, last+1)
+	if s.FullCaps {
+		// Complain mode keeps whatever leash itself was given.
+		hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+		var data [2]unix.CapUserData
+		if err := unix.Capget(&hdr, &data[0]); err != nil {
+			return fmt.Errorf("get capabilities: %w", err)
+		}
+		for c := 0; c <= last; c++ {
+			keep[c] = data[c/32].Permitted&(1<<(c%32)) != 0
+		}
+	}
+	for _, c := range s.Caps {
+		if c <= last {
+			keep[c] = true
+		}
+	}
+	var mask [2]uint32
+	for c := 0; c <= last; c++ {
+		if keep[c] {
+			mask[c/32] |= 1 << (c % 32)
+		}
+	}
+	if os.Geteuid() == 0 {
+		// The bounding set first: PR_CAPBSET_DROP needs CAP_SETPCAP, which
+		// the uid switch takes away from a non-root target.
+		for c := 0; c <= last; c++ {
+			if !keep[c] {
+				pl.sys(&pl.creds, "drop "+capName(c)+" from the bounding set", 0, unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c))
+			}
+		}
+		pl.sys(&pl.creds, "keep capabilities across setuid", 0, unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1)
+		pl.sys(&pl.creds, "clear supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
+		pl.sys(&pl.creds, fmt.Sprintf("setresgid %d", s.GID), 0, unix.SYS_SETRESGID, uintptr(s.GID), uintptr(s.GID), uintptr(s.GID))
+		pl.sys(&pl.creds, fmt.Sprintf("setresuid %d", s.UID), 0, unix.SYS_SETRESUID, uintptr(s.UID), uintptr(s.UID), uintptr(s.UID))
+	} else if s.UID != os.Getuid() || s.GID != os.Getgid() {
+		// Without root leash can only confine the caller's own ids; the
+		// bounding set stays (no_new_privs keeps exec from using it) and
+		// groups stay (dropping them needs CAP_SETGID).
+		return fmt.Errorf("switching to uid %d gid %d needs root", s.UID, s.GID)
+	}
+	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := &[2]unix.CapUserData{}
+	for i := range data {
+		data[i] = unix.CapUserData{Effective: mask[i], Permitted: mask[i], Inheritable: mask[i]}
+	}
+	pl.sys(&pl.creds, "set capabilities", 0, unix.SYS_CAPSET, pl.ptr(hdr, unsafe.Pointer(hdr)), pl.ptr(data, unsafe.Pointer(&data[0])))
+	pl.sys(&pl.creds, "clear ambient capabilities", 0, unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL)
+	if s.UID != 0 {
+		for c := 0; c <= last; c++ {
+			if keep[c] {
+				pl.sys(&pl.creds, "raise ambient "+capName(c), 0, unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c))
+			}
+		}
+	}
+	pl.sys(&pl.creds, "set no_new_privs", 0, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
+	return nil
+}
+
+// tailArgs builds the raw arguments of the last steps.
+func (pl *plan) tailArgs(s *Spec) error {
+	path, err := syscall.BytePtrFromString(s.Path)
+	if err != nil {
+		return fmt.Errorf("exec %s: %w", s.Path, err)
+	}
+	argv, err := syscall.SlicePtrFromStrings(s.Argv)
+	if err != nil {
+		return fmt.Errorf("exec %s: arguments: %w", s.Path, err)
+	}
+	envv, err := syscall.SlicePtrFromStrings(s.Env)
+	if err != nil {
+		return fmt.Errorf("exec %s: environment: %w", s.Path, err)
+	}
+	pl.keep = append(pl.keep, path, argv, envv, s.Filter)
+	t := &pl.tail
+	t.path, t.argv, t.envv, t.errfd = path, &argv[0], &envv[0], pl.repfd
+	t.flags = unix.SECCOMP_FILTER_FLAG_LOG
+	if len(s.Filter) > 0 {
+		if len(s.Filter)%8 != 0 || len(s.Filter)/8 > 4096 {
+			return fmt.Errorf("install seccomp filter: bad program length %d bytes", len(s.Filter))
+		}
+		t.prog.len = uint16(len(s.Filter) / 8)
+		t.prog.filter = unsafe.Pointer(&s.Filter[0])
+	}
+	return nil
+}
+
+// atFDCWD is AT_FDCWD as a raw syscall argument.
+func atFDCWD() uintptr {
+	fd := unix.AT_FDCWD
+	return uintptr(fd)
+}

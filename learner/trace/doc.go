@@ -1,0 +1,64 @@
+// Package trace loads leash's eBPF recorder (package bpf), attaches it to
+// the best hooks this kernel allows, and turns what it aggregated for a
+// learning session into Observations.
+//
+// One Tracer serves several Sessions at once (the manifest workflow learns
+// several components under one leash). A session records a process tree
+// from the execve of the process handed to Session.Track on: the kernel
+// side moves that tgid from its pending table into tracking at exec, and
+// follows fork/clone of tracked tasks only. Everything is aggregated in
+// maps (bitmaps and counters), never in per-event buffers, so nothing can
+// be dropped; a full table sets an incomplete flag that Observations
+// reports.
+//
+// Hooks, tried in order (Tracer.Methods says which loaded):
+//   - syscalls: tp_btf/sys_enter, raw_tp/sys_enter, tracepoint
+//     raw_syscalls/sys_enter (needs tracefs);
+//   - capabilities: fexit/cap_capable (reads opts & CAP_OPT_NOAUDIT), else
+//     tp_btf or raw_tp cap_capable with the noaudit flag attributed by the
+//     kernel stack: a return address inside one of the kernel functions
+//     that pass CAP_OPT_NOAUDIT (NoauditFuncs, located through
+//     /proc/kallsyms) marks a silent probe;
+//   - process tree: tp_btf, else raw_tp, sched_process_{fork,exec,exit}.
+//
+// Tracking is keyed by tid in the tasks hash map, which userspace can read
+// and clean up. Three additions keep the per-syscall cost near that of an
+// empty hook (a helper call alone costs about 8% of a getppid here, so the
+// hot path makes none):
+//   - cur_task, per CPU, holds the task running there, written by a
+//     tp_btf/sched_switch hook (and by exec when a thread takes over the
+//     leader's tid); the tp_btf syscall hook reads it with an inlined
+//     per-CPU load and reads the task's TS_COMPAT through bpf_rdonly_cast.
+//     Until the first switch on a CPU, or when the switch hook does not
+//     load, it asks bpf_get_current_task_btf instead. The price is one
+//     short program run per context switch, system-wide, while leash
+//     learns.
+//   - tslots, a direct-mapped array (slot = tid % 65536), caches a tracked
+//     tid's entry, claimed by compare-and-swap, cleared wherever the task
+//     leaves tasks; a tracked task's syscall is a few loads.
+//   - tracked_bits, one bit per tid, turns away untracked tasks whose slot
+//     another task holds, with one array lookup before any hashing.
+//
+// Every entry carries its session's generation, so entries left behind by
+// a closed session never match a later session in the same slot.
+//
+// A nested leash learn leaves the enclosing session: at the execve of
+// leash's own binary, or, for any other leash binary (another copy, an
+// installed or other version), when its tracer opens. Open first makes a
+// bpf(2) call with a command no kernel has (LEASH_NEST_CMD); an enclosing
+// recorder's syscall hook sees it from a tracked task, and from then on
+// records nothing more of that process (any thread) and follows none of
+// its children. Only the Go runtime's start-up of such a binary, before
+// the announcement, is recorded.
+//
+// Executables are named by absolute paths resolved in the exec hook, so
+// a program that exits at once is still named right: execve's filename
+// when it is absolute, the working directory's path joined with it when
+// it is relative, the exec'd file's own path when the name means
+// something only to the exec'ing process (/proc/self/exe, /dev/fd/N);
+// up to PATH_MAX.
+//
+// The types and the kallsyms parser are plain Go; the tracer itself is
+// Linux only (Open fails elsewhere). Errors that mean "this host cannot
+// trace" match ErrEnvironment with errors.Is.
+package trace

@@ -1,0 +1,1 @@
+MEUCIQCIqPJG1kesuBvV5f6TxlqZnXkPZn1z6QnA+qpKCvkY+QIgdc390yVbZcPVedFImoUkkOM1vHOqvwCYkkjiHze2tAU=

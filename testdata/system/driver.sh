@@ -1,0 +1,20 @@
+#!/bin/sh
+# driver.sh WORK NAME: submit one job (hash a fresh file) to the
+# orchestrator and wait until the backend stored the right digest.
+set -eu
+work=$1 name=$2
+printf 'payload %s %s\n' "$name" "$$" > "$work/$name.txt"
+want=$(sha256sum "$work/$name.txt" | cut -d' ' -f1)
+printf '%s\n' "$work/$name.txt" > "$work/jobs/$name.tmp"
+mv "$work/jobs/$name.tmp" "$work/jobs/$name.job"
+i=0
+while ! grep -q "^RESULT $name $want\$" "$work/store" 2>/dev/null; do
+	i=$((i + 1))
+	if [ "$i" -gt 200 ]; then
+		echo "driver: backend never stored $name $want" >&2
+		cat "$work/store" >&2 2>/dev/null || true
+		exit 1
+	fi
+	sleep 0.1
+done
+echo "driver: $name stored"
