@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/leash-project/leash/internal/testutil"
 	"github.com/leash-project/leash/linux"
 	"github.com/leash-project/leash/profiles"
 	"github.com/leash-project/leash/seccomp/internal/int80"
@@ -513,12 +514,9 @@ func TestKernelSweep(t *testing.T) {
 	}
 }
 
-// ia32Works reports whether this kernel runs i386 syscalls: i386 getuid
-// without a filter. (A kernel without IA32 emulation faults on int $0x80.)
+// ia32Works reports whether this kernel runs i386 syscalls (see
+// testutil.IA32: a kernel with IA32 emulation off faults on int $0x80).
 func ia32Works() bool {
-	c := exec.Command(os.Args[0], "-test.run=^$")
-	c.Env = append(os.Environ(), childEnv+"=none", childCallEnv+"=i386 24 0 0 0", "GODEBUG=asyncpreemptoff=1")
-	err := c.Run()
-	var ee *exec.ExitError
-	return errors.As(err, &ee) && ee.ExitCode() == childOK
+	ok, _ := testutil.IA32()
+	return ok
 }
