@@ -554,14 +554,23 @@ func setFileCaps(t *testing.T, path, capName string) {
 	}
 }
 
-// TestRunTrueThousandTimes: a profile with exactly what /bin/true needs
-// launches /bin/true every time under kill-process: none of leash's own
-// syscalls may reach the filter.
+// TestRunTrueThousandTimes: the profile leash learn writes for /bin/true,
+// run with every namespace and a kill-process default, launches /bin/true
+// every time: none of leash's own syscalls may reach the filter.
 func TestRunTrueThousandTimes(t *testing.T) {
 	testutil.RequireRoot(t)
-	profile := filepath.Join(worldDir(t), "true.yaml")
-	copyFile(t, "../../testdata/run/true.yaml", profile)
-	secureProfile(t, profile)
+	res, learned := learn(t, worldDir(t), "true", "--user", "nobody", "--", "/bin/true")
+	if res.Code != 0 {
+		t.Fatalf("leash learn -- /bin/true: exit %d\n%s", res.Code, res.Stderr)
+	}
+	p := loadProfile(t, learned, res)
+	if len(p.Provenance.Executables) == 0 {
+		t.Fatalf("%s records no executable digest: leash run would not check the binary", learned)
+	}
+	p.Run.Group = "nogroup"
+	p.Run.Namespaces = []string{"ipc", "mnt", "net", "pid", "uts"}
+	p.Run.DefaultAction = "kill-process"
+	profile := saveProfile(t, p)
 	bin := leashBin(t)
 	const n = 1000
 	ok := 0
@@ -581,10 +590,6 @@ func TestRunTrueThousandTimes(t *testing.T) {
 
 	// Without root: no namespaces, no id switch, but no_new_privs and the
 	// same filter, as any user may run leash.
-	p, err := profiles.Load(profile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	p.Run.User, p.Run.Group, p.Run.Namespaces = "", "", nil
 	unpriv := saveProfile(t, p)
 	const m = 200
