@@ -532,6 +532,12 @@ func TestLearnTrue(t *testing.T) {
 		t.Fatalf("leash learn -- /bin/true: exit %d\n%s", res.Code, res.Stderr)
 	}
 	p := loadProfile(t, path, res)
+	// The hooks in use are said on stderr, as the profile records them.
+	said := fmt.Sprintf("leash: recording syscalls via %s, capability checks via %s,",
+		p.Provenance.Runs[0].Methods["syscalls"], p.Provenance.Runs[0].Methods["capabilities"])
+	if !strings.Contains(res.Stderr, said) {
+		t.Errorf("stderr does not say which hooks record (want %q):\n%s", said, res.Stderr)
+	}
 	// Written atomically: no temporary file left beside the profile.
 	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 1 {
 		t.Errorf("%s holds %v (err %v), want only true.yaml", dir, ents, err)

@@ -39,6 +39,22 @@ var (
 )
 
 func addCompletions(root *cobra.Command) {
+	// cobra adds its completion command when it executes; add it now to
+	// give it examples like every other command.
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = `  # Bash, for this shell only
+  source <(leash completion bash)
+
+  # Bash, for every session (Debian's bash-completion)
+  leash completion bash > /etc/bash_completion.d/leash
+
+  # Zsh and fish
+  leash completion zsh > "${fpath[1]}/_leash"
+  leash completion fish > ~/.config/fish/completions/leash.fish`
+		}
+	}
 	for _, c := range root.Commands() {
 		name := c.Name()
 		if profileArgs[name] && c.ValidArgsFunction == nil {

@@ -26,6 +26,7 @@ func newFilterCmd() *cobra.Command {
 		format   string
 		disasm   bool
 		explain  bool
+		asJSON   bool
 		action   string
 		arch     string
 		complain bool
@@ -54,6 +55,9 @@ Formats:
   # Which syscalls came from a widening, and why
   leash filter --explain app.yaml
 
+  # The same, with the program, for scripts
+  leash filter --json app.yaml
+
   # Hand the filter to bubblewrap
   leash filter --format bpf -o app.bpf app.yaml
   bwrap --seccomp 9 9<app.bpf ... -- app
@@ -62,17 +66,23 @@ Formats:
   leash filter --default-action kill-process --arch arm64 app.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if disasm {
-				if cmd.Flags().Changed("format") && format != "disasm" {
-					return usageError("leash filter: --disasm and --format %s disagree", format)
-				}
-				format = "disasm"
+			// --disasm, --explain and --json name a format: at most one,
+			// and not another --format.
+			by := ""
+			if cmd.Flags().Changed("format") {
+				by = "--format " + format
 			}
-			if explain {
-				if cmd.Flags().Changed("format") && format != "explain" {
-					return usageError("leash filter: --explain and --format %s disagree", format)
+			for _, alias := range []struct {
+				set  bool
+				name string
+			}{{disasm, "disasm"}, {explain, "explain"}, {asJSON, "json"}} {
+				if !alias.set {
+					continue
 				}
-				format = "explain"
+				if by != "" && format != alias.name {
+					return usageError("leash filter: --%s and %s disagree", alias.name, by)
+				}
+				format, by = alias.name, "--"+alias.name
 			}
 			switch format {
 			case "disasm", "bpf", "json", "explain":
@@ -126,6 +136,7 @@ Formats:
 	fl.StringVar(&format, "format", "disasm", "output format: disasm, bpf, json or explain")
 	fl.BoolVar(&disasm, "disasm", false, "print the disassembly (same as --format disasm)")
 	fl.BoolVar(&explain, "explain", false, "list the syscalls let through and why (same as --format explain)")
+	fl.BoolVar(&asJSON, "json", false, "print the program and what it lets through as JSON (same as --format json)")
 	fl.StringVar(&action, "default-action", "", "action for syscalls outside the profile: errno (EPERM), kill-process or log (default: the profile's run.defaultAction)")
 	fl.StringVar(&arch, "arch", "", "host architecture the filter is for: x86_64 or arm64 (default x86_64)")
 	fl.BoolVar(&complain, "complain", false, "complain mode: log what would be denied instead of denying it")

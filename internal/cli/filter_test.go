@@ -83,6 +83,10 @@ func TestFilterOutputs(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &j); err != nil || len(j.Program) != len(raw)/8 || len(j.Syscalls) != len(f.Syscalls) {
 		t.Errorf("--format json: %v; %d instructions, %d syscalls", err, len(j.Program), len(j.Syscalls))
 	}
+	var viaFlag bytes.Buffer
+	if code, _ := runFilter(t, &viaFlag, "--json", filterFixture); code != ExitOK || !bytes.Equal(viaFlag.Bytes(), out.Bytes()) {
+		t.Errorf("--json: exit %d, output differs from --format json", code)
+	}
 
 	out.Reset()
 	if code, _ := runFilter(t, &out, "--explain", "../../testdata/seccomp/go-widened.yaml"); code != ExitOK ||
@@ -125,6 +129,7 @@ func TestFilterErrors(t *testing.T) {
 		{"unknown arch", []string{"--arch", "mips", filterFixture}, `unknown architecture "mips"`},
 		{"i386 host", []string{"--arch", "i386", filterFixture}, "not supported"},
 		{"conflicting flags", []string{"--disasm", "--format", "bpf", filterFixture}, "disagree"},
+		{"two format flags", []string{"--json", "--explain", filterFixture}, "--json and --explain disagree"},
 		{"bad profile leaves -o alone", []string{"-o", outPath, bad}, "frobnicate"},
 	}
 	for _, tt := range tests {
