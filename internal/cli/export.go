@@ -2,6 +2,9 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -86,6 +89,9 @@ FILE is written atomically; without -o the export goes to standard output.` + pr
 				if opts.Allowed, err = allowedSyscalls(path, p); err != nil {
 					return err
 				}
+				if w := abiUnionWarning(format, opts.Allowed); w != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "leash: warning: %s: %s\n", path, w)
+				}
 			}
 			var data []byte
 			switch format {
@@ -139,4 +145,53 @@ func allowedSyscalls(path string, p *profiles.Profile) (map[string][]string, err
 		out[string(e.ABI)] = append(out[string(e.ABI)], e.Name)
 	}
 	return out, nil
+}
+
+// abiUnionWarning says what an export grants beyond leash's filter when the
+// profile learned syscalls on two ABIs (x86_64 and i386): systemd's
+// SystemCallFilter=, OCI's and so Kubernetes' seccomp JSON have one name
+// list for every architecture, so each ABI gets the other's syscalls too.
+// "" when nothing is widened.
+func abiUnionWarning(format string, allowed map[string][]string) string {
+	if len(allowed) < 2 {
+		return ""
+	}
+	abis := make([]string, 0, len(allowed))
+	for abi := range allowed {
+		abis = append(abis, abi)
+	}
+	sort.Strings(abis)
+	var parts []string
+	for _, abi := range abis {
+		own := map[string]bool{}
+		for _, n := range allowed[abi] {
+			own[n] = true
+		}
+		extra := map[string]bool{}
+		for _, other := range abis {
+			for _, n := range allowed[other] {
+				if other != abi && !own[n] {
+					extra[n] = true
+				}
+			}
+		}
+		if len(extra) == 0 {
+			continue
+		}
+		names := make([]string, 0, len(extra))
+		for n := range extra {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		shown := strings.Join(names, " ")
+		if len(names) > 8 {
+			shown = strings.Join(names[:8], " ") + " ..."
+		}
+		parts = append(parts, fmt.Sprintf("%d more on %s (%s)", len(names), abi, shown))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the %s format has one syscall list for all architectures, so it allows the union of the ABIs' syscalls, which leash's own filter keeps apart: %s",
+		format, strings.Join(parts, "; "))
 }
