@@ -21,7 +21,7 @@ type DigestError struct {
 	Exe string // the executable checked, as given
 	Got string // its sha256
 	// Want is the sha256 recorded for it, "" when none was (Recorded lists
-	// the executables the profile knows instead).
+	// the executables the profile knows instead, as "PATH sha256 DIGEST").
 	Want     string
 	Path     string // the path Want was recorded under
 	Learned  string // when and where the profile was learned, for the message
@@ -146,7 +146,7 @@ func CheckBinary(p *Profile, exePath string) error {
 		de.Want, de.Path = last.SHA256, last.Path
 	} else {
 		for _, e := range p.Provenance.Executables {
-			de.Recorded = append(de.Recorded, e.Path)
+			de.Recorded = append(de.Recorded, e.Path+" sha256 "+e.SHA256)
 		}
 	}
 	return de

@@ -112,7 +112,7 @@ func TestCheckBinary(t *testing.T) {
 		},
 		{
 			name: "not recorded at all", recorded: []Executable{rec("bin/tool", "bin/tool")}, exe: "bin/app",
-			mismatch: true, message: []string{"executable " + f.path("bin/app") + " (sha256 " + f.sums["bin/app"] + ") is not one", "it records: " + f.path("bin/tool")},
+			mismatch: true, message: []string{"executable " + f.path("bin/app") + " (sha256 " + f.sums["bin/app"] + ") is not one", "it records: " + f.path("bin/tool") + " sha256 " + f.sums["bin/tool"]},
 		},
 		{name: "nothing recorded", exe: "bin/app", mismatch: true, message: []string{"it records: none"}},
 		{
