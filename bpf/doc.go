@@ -7,4 +7,4 @@
 // the committed objects fresh. Only learner/trace uses this package.
 package bpf
 
-//go:generate go tool bpf2go -go-package bpf -cflags "-O2 -g -Wall -Werror -mcpu=v3" -target bpfel -type task_info -type session_state -type sc_key -type cap_key -type cap_val -type fam_key -type fam_val -type exe -type config -type range -type attach_req -output-stem leash Leash leash.bpf.c -- -I./include
+//go:generate go tool bpf2go -go-package bpf -cflags "-O2 -g -Wall -Werror -mcpu=v3" -target bpfel -type task_info -type session_state -type sc_key -type cap_key -type cap_val -type fam_key -type fam_val -type exe -type config -type range -type attach_req -type handoff_key -output-stem leash Leash leash.bpf.c -- -I./include

@@ -12,8 +12,10 @@
  * and follows fork/clone (threads included) from tracked tasks only. A tracked
  * task that execs leash's own binary, or a tracked process that announces
  * itself as a leash tracer (see `nested`), leaves tracking (a nested leash
- * learns its own profile). Every failed map update sets an incomplete bit of the
- * session, so a full table is never silent.
+ * learns its own profile); either is a handoff, recorded in `handoffs` so
+ * that the profile says which subtrees it does not cover. Every failed map
+ * update sets an incomplete bit of the session, so a full table is never
+ * silent.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -41,6 +43,7 @@ enum incomplete_bit {
 	INCOMPLETE_SYSCALL_NR = 1 << 5,
 	INCOMPLETE_USER_READ = 1 << 6,
 	INCOMPLETE_NESTED = 1 << 7,
+	INCOMPLETE_HANDOFFS = 1 << 8,
 };
 
 enum abi {
@@ -98,6 +101,8 @@ struct fam_val {
 
 enum exe_flag {
 	EXE_F_TRUNCATED = 1 << 0, /* the path did not fit in PATH_LEN */
+	EXE_F_HANDOFF = 1 << 1,   /* leash's own binary, exec'd: a handoff (see handoffs), not an executable of the session */
+	EXE_F_NO_ID = 1 << 2,     /* the file's identity is unknown: it ran through an interpreter (#!, binfmt_misc) */
 };
 
 /*
@@ -107,10 +112,23 @@ enum exe_flag {
  * /proc or /dev/fd name that means something only to the exec'ing
  * process, such as /proc/self/exe) the path of the working directory
  * joined with it, or of the exec'd file.
+ *
+ * dev, ino and ctime are the identity of the file that ran, read from its
+ * inode at the exec: userspace hashes the path only after the run (or
+ * during it), and records the digest only if the file it opened is still
+ * that one (same device and inode, unchanged since: any write, truncate,
+ * chmod or rename moves ctime, which no one can set back). An interpreted
+ * exec (a #! script) has bprm->file switched to the interpreter before
+ * this hook and the script's file released: its identity is unknown
+ * (EXE_F_NO_ID).
  */
 struct exe {
 	__u32 session;
 	__u32 flags; /* EXE_F_* */
+	__u64 ino;
+	__s64 ctime_sec;
+	__u32 ctime_nsec;
+	__u32 dev; /* the kernel's s_dev: major << 20 | minor */
 	unsigned char path[PATH_LEN];
 };
 
@@ -302,6 +320,42 @@ struct {
 	__type(value, __u32); /* session it left */
 } nested SEC(".maps");
 
+/*
+ * handoffs records, per session, every subtree handed to a nested tracer,
+ * by the executable of the process that left: a tracked exec of leash's
+ * own binary (HANDOFF_LEASH), or a tracked process that announced itself
+ * (see nested). Userspace writes them into the run's provenance, so that
+ * leaving is never silent.
+ *
+ * Why an announcement is honoured whatever the announcer's binary: the
+ * kernel can tell leash's own binary (its inode, in config), but not
+ * another build or version of leash from any program making the same
+ * call, and a nested leash of another binary is supported (an installed
+ * leash, a newer one). Refusing those would put the inner tracer and the
+ * component it trains into this profile, wrongly the other way. So an
+ * announcement from a process that is not leash's own binary is honoured
+ * but recorded as HANDOFF_FOREIGN, and userspace marks the run incomplete
+ * for it: a program that uses the announcement to hide its privileges
+ * ends up with an incomplete profile that names it, and `leash diff`
+ * counts a new handoff as a grant.
+ */
+enum handoff_kind {
+	HANDOFF_LEASH = 1,   /* the process runs leash's own binary (dev+ino) */
+	HANDOFF_FOREIGN = 2, /* announced by a process of another binary */
+};
+
+struct handoff_key {
+	__u32 session;
+	__u32 exe_id; /* the executable of the process that left */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct handoff_key);
+	__type(value, __u32); /* enum handoff_kind */
+} handoffs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -332,6 +386,25 @@ static __always_inline void mark_incomplete(struct session_state *s, __u64 bit)
 static __always_inline struct session_state *session_of(__u32 session)
 {
 	return bpf_map_lookup_elem(&sessions, &session);
+}
+
+/* is_self says whether inode is leash's own binary (config's self_ino/dev). */
+static __always_inline bool is_self(struct inode *inode)
+{
+	__u32 zero = 0;
+	struct config *cfg = bpf_map_lookup_elem(&config_map, &zero);
+	if (!inode || !cfg || !cfg->self_ino)
+		return false;
+	return BPF_CORE_READ(inode, i_ino) == cfg->self_ino && BPF_CORE_READ(inode, i_sb, s_dev) == cfg->self_dev;
+}
+
+/* add_handoff records that session handed a subtree to a nested tracer. */
+static __always_inline void add_handoff(struct session_state *s, __u32 session, __u32 exe_id, __u32 kind)
+{
+	struct handoff_key key = { .session = session, .exe_id = exe_id };
+	long err = bpf_map_update_elem(&handoffs, &key, &kind, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST: the same executable left before */)
+		mark_incomplete(s, INCOMPLETE_HANDOFFS);
 }
 
 /* A trusted BTF pointer: plain loads, no probe-read helper. */
@@ -646,6 +719,12 @@ static __always_inline void leave_tracking(struct session_state *s, const struct
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 session = t->session;
+	if (left_tracking(tgid))
+		return; /* announced before: recorded then */
+	/* Honoured whoever announces, but never silently: see handoffs. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	add_handoff(s, session, t->exe_id, is_self(exe) ? HANDOFF_LEASH : HANDOFF_FOREIGN);
 	if (bpf_map_update_elem(&nested, &tgid, &session, BPF_ANY))
 		mark_incomplete(s, INCOMPLETE_NESTED);
 }
@@ -903,7 +982,56 @@ fail:
 	return 0;
 }
 
-static __always_inline __u32 new_exe(struct session_state *s, __u32 session, struct linux_binprm *bprm)
+/* Before Linux 6.11, ctime was a timespec64 (__i_ctime from 6.6, i_ctime before). */
+struct timespec64___leash {
+	__s64 tv_sec;
+	long tv_nsec;
+} __attribute__((preserve_access_index));
+
+struct inode___pre611 {
+	struct timespec64___leash __i_ctime;
+} __attribute__((preserve_access_index));
+
+struct inode___pre66 {
+	struct timespec64___leash i_ctime;
+} __attribute__((preserve_access_index));
+
+#define I_CTIME_QUERIED (1U << 31) /* multigrain timestamps keep a flag in ctime's nanoseconds */
+
+/* exe_identity fills e's identity from the exec'd file (see struct exe). */
+static __always_inline void exe_identity(struct exe *e, struct linux_binprm *bprm)
+{
+	e->ino = 0;
+	e->dev = 0;
+	e->ctime_sec = 0;
+	e->ctime_nsec = 0;
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename)) {
+		/* bprm->file is the interpreter now; the file named is released. */
+		e->flags |= EXE_F_NO_ID;
+		return;
+	}
+	struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
+	if (!inode) {
+		e->flags |= EXE_F_NO_ID;
+		return;
+	}
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	if (bpf_core_field_exists(inode->i_ctime_sec)) {
+		e->ctime_sec = BPF_CORE_READ(inode, i_ctime_sec);
+		e->ctime_nsec = BPF_CORE_READ(inode, i_ctime_nsec) & ~I_CTIME_QUERIED;
+	} else if (bpf_core_field_exists(((struct inode___pre611 *)0)->__i_ctime)) {
+		struct inode___pre611 *i = (void *)inode;
+		e->ctime_sec = BPF_CORE_READ(i, __i_ctime.tv_sec);
+		e->ctime_nsec = BPF_CORE_READ(i, __i_ctime.tv_nsec) & ~I_CTIME_QUERIED;
+	} else {
+		struct inode___pre66 *i = (void *)inode;
+		e->ctime_sec = BPF_CORE_READ(i, i_ctime.tv_sec);
+		e->ctime_nsec = BPF_CORE_READ(i, i_ctime.tv_nsec);
+	}
+}
+
+static __always_inline __u32 new_exe(struct session_state *s, __u32 session, struct linux_binprm *bprm, __u32 flags)
 {
 	__u32 zero = 0;
 	__u64 *ctr = bpf_map_lookup_elem(&exe_counter, &zero);
@@ -916,6 +1044,8 @@ static __always_inline __u32 new_exe(struct session_state *s, __u32 session, str
 		return 0;
 	e->session = session;
 	exe_path(e, (__u64)BPF_CORE_READ(bprm, filename), (__u64)BPF_CORE_READ(bprm, file));
+	e->flags |= flags;
+	exe_identity(e, bprm);
 	if (bpf_map_update_elem(&exes, &id, e, BPF_NOEXIST)) {
 		mark_incomplete(s, INCOMPLETE_EXES);
 		return 0;
@@ -952,15 +1082,12 @@ static __always_inline void watched_exec(__u32 pid, struct linux_binprm *bprm)
 	struct session_state *s = session_of(session);
 	if (!s || !s->gen)
 		return;
-	__u32 zero = 0;
-	struct config *cfg = bpf_map_lookup_elem(&config_map, &zero);
-	if (cfg && cfg->self_ino) {
-		struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
-		if (BPF_CORE_READ(inode, i_ino) == cfg->self_ino && BPF_CORE_READ(inode, i_sb, s_dev) == cfg->self_dev)
-			return;
+	if (is_self(BPF_CORE_READ(bprm, file, f_inode))) {
+		add_handoff(s, session, new_exe(s, session, bprm, EXE_F_HANDOFF), HANDOFF_LEASH);
+		return;
 	}
 	struct task_info info = { .session = session, .gen = s->gen };
-	info.exe_id = new_exe(s, session, bprm);
+	info.exe_id = new_exe(s, session, bprm, 0);
 	long err = bpf_map_update_elem(&tasks, &pid, &info, BPF_NOEXIST);
 	if (err == -17 /* EEXIST: a stale entry */)
 		err = bpf_map_update_elem(&tasks, &pid, &info, BPF_ANY);
@@ -1065,7 +1192,7 @@ static __always_inline void on_exec(struct task_struct *p, pid_t old_pid, struct
 		if (!s || !s->gen)
 			return;
 		struct task_info info = { .session = session, .gen = s->gen };
-		info.exe_id = new_exe(s, session, bprm);
+		info.exe_id = new_exe(s, session, bprm, 0);
 		if (bpf_map_update_elem(&tasks, &pid, &info, BPF_ANY)) {
 			mark_incomplete(s, INCOMPLETE_TASKS);
 			return;
@@ -1113,14 +1240,10 @@ static __always_inline void on_exec(struct task_struct *p, pid_t old_pid, struct
 	 * is known at exec; any other leash announces itself later (see
 	 * nested), and an exec after that stays out too.
 	 */
-	bool nested_leash = left_tracking(tgid);
-	__u32 zero = 0;
-	struct config *cfg = bpf_map_lookup_elem(&config_map, &zero);
-	if (!nested_leash && cfg && cfg->self_ino) {
-		struct inode *inode = BPF_CORE_READ(bprm, file, f_inode);
-		__u64 ino = BPF_CORE_READ(inode, i_ino);
-		__u32 dev = BPF_CORE_READ(inode, i_sb, s_dev);
-		nested_leash = ino == cfg->self_ino && dev == cfg->self_dev;
+	bool nested_leash = left_tracking(tgid); /* its handoff is recorded */
+	if (!nested_leash && is_self(BPF_CORE_READ(bprm, file, f_inode))) {
+		nested_leash = true;
+		add_handoff(s, info.session, new_exe(s, info.session, bprm, EXE_F_HANDOFF), HANDOFF_LEASH);
 	}
 	if (nested_leash) {
 		if (bpf_map_delete_elem(&tasks, &pid) == 0)
@@ -1130,7 +1253,7 @@ static __always_inline void on_exec(struct task_struct *p, pid_t old_pid, struct
 		return;
 	}
 
-	info.exe_id = new_exe(s, info.session, bprm);
+	info.exe_id = new_exe(s, info.session, bprm, 0);
 	t = bpf_map_lookup_elem(&tasks, &pid);
 	if (t)
 		t->exe_id = info.exe_id;

@@ -52,10 +52,14 @@ type LeashCpuCur struct {
 }
 
 type LeashExe struct {
-	_       structs.HostLayout
-	Session uint32
-	Flags   uint32
-	Path    [4096]uint8
+	_         structs.HostLayout
+	Session   uint32
+	Flags     uint32
+	Ino       uint64
+	CtimeSec  int64
+	CtimeNsec uint32
+	Dev       uint32
+	Path      [4096]uint8
 }
 
 type LeashFamKey struct {
@@ -71,6 +75,12 @@ type LeashFamVal struct {
 	Count uint64
 	ExeId uint32
 	Pad   uint32
+}
+
+type LeashHandoffKey struct {
+	_       structs.HostLayout
+	Session uint32
+	ExeId   uint32
 }
 
 type LeashPathBuf struct {
@@ -132,6 +142,7 @@ const (
 	LeashMapExeScratch     = "exe_scratch"
 	LeashMapExes           = "exes"
 	LeashMapFamilies       = "families"
+	LeashMapHandoffs       = "handoffs"
 	LeashMapNested         = "nested"
 	LeashMapPathScratch    = "path_scratch"
 	LeashMapPending        = "pending"
@@ -229,6 +240,7 @@ type LeashMapSpecs struct {
 	ExeScratch   *ebpf.MapSpec `ebpf:"exe_scratch"`
 	Exes         *ebpf.MapSpec `ebpf:"exes"`
 	Families     *ebpf.MapSpec `ebpf:"families"`
+	Handoffs     *ebpf.MapSpec `ebpf:"handoffs"`
 	Nested       *ebpf.MapSpec `ebpf:"nested"`
 	PathScratch  *ebpf.MapSpec `ebpf:"path_scratch"`
 	Pending      *ebpf.MapSpec `ebpf:"pending"`
@@ -274,6 +286,7 @@ type LeashMaps struct {
 	ExeScratch   *ebpf.Map `ebpf:"exe_scratch"`
 	Exes         *ebpf.Map `ebpf:"exes"`
 	Families     *ebpf.Map `ebpf:"families"`
+	Handoffs     *ebpf.Map `ebpf:"handoffs"`
 	Nested       *ebpf.Map `ebpf:"nested"`
 	PathScratch  *ebpf.Map `ebpf:"path_scratch"`
 	Pending      *ebpf.Map `ebpf:"pending"`
@@ -295,6 +308,7 @@ func (m *LeashMaps) Close() error {
 		m.ExeScratch,
 		m.Exes,
 		m.Families,
+		m.Handoffs,
 		m.Nested,
 		m.PathScratch,
 		m.Pending,

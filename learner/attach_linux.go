@@ -100,6 +100,8 @@ type attachState struct {
 	// Of the last flush: this run's incompleteness, executables not hashed.
 	incomplete  []string
 	exeProblems []string
+	handoffs    []profiles.Handoff
+	hasher      *exeHasher
 }
 
 type procKey struct {
@@ -127,7 +129,7 @@ func Attach(cfg AttachConfig) (*Result, error) {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = DefaultFlushInterval
 	}
-	a := &attachState{cfg: cfg, seen: map[procKey]bool{}, hashes: map[string]hashEntry{}}
+	a := &attachState{cfg: cfg, seen: map[procKey]bool{}, hashes: map[string]hashEntry{}, hasher: newExeHasher()}
 	if err := a.loadBase(); err != nil {
 		return nil, err
 	}
@@ -242,6 +244,9 @@ loop:
 	}
 	for _, msg := range a.exeProblems {
 		fmt.Fprintf(cfg.Warn, "leash: note: %s\n", msg)
+	}
+	for _, h := range a.handoffs {
+		fmt.Fprintf(cfg.Warn, "leash: note: %s\n", HandoffNote(h))
 	}
 	for _, msg := range a.incomplete {
 		if !told[msg] {
@@ -476,13 +481,15 @@ func (a *attachState) flush() (*profiles.Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	exes, problems := a.hashExecutables(obs.Executables)
+	exes, problems, exeIncomplete := a.hashExecutables(obs.ExeFiles)
 	incomplete := a.notes()
 	if !a.cfg.Tracer.CapabilitiesRecorded() {
 		incomplete = append(incomplete, "capability checks were not recorded: no capability hook loads on this kernel")
 	}
 	// An unhashable executable is still named in its syscalls: a note,
-	// not an incompleteness (as in launch mode).
+	// not an incompleteness (as in launch mode); one that changed or went
+	// away after it ran lost its digest: an incompleteness.
+	incomplete = append(incomplete, exeIncomplete...)
 	a.exeProblems = problems
 	host, _ := os.Hostname()
 	p := Build(obs, RunInfo{
@@ -499,6 +506,7 @@ func (a *attachState) flush() (*profiles.Profile, error) {
 		Executables: exes,
 	})
 	a.incomplete = p.Provenance.Runs[0].Incomplete
+	a.handoffs = p.Provenance.Runs[0].Handoffs
 	if a.base != nil {
 		p, err = profiles.Merge(a.base, p)
 		if err != nil {
@@ -511,11 +519,21 @@ func (a *attachState) flush() (*profiles.Profile, error) {
 	return p, nil
 }
 
-// hashExecutables is hashExecutables with a cache: a flush every few
-// seconds must not reread every binary.
-func (a *attachState) hashExecutables(paths []string) ([]profiles.Executable, []string) {
-	var out []profiles.Executable
-	var problems []string
+// hashExecutables hashes the executables with a cache: a flush every few
+// seconds must not reread every binary. Files of known identity go
+// through the exeHasher (checked, cached by identity); the others (an
+// interpreted exec) are cached by size and mtime.
+func (a *attachState) hashExecutables(files []trace.ExeFile) ([]profiles.Executable, []string, []string) {
+	var known []trace.ExeFile
+	var paths []string
+	for _, f := range files {
+		if f.ID.Known() {
+			known = append(known, f)
+		} else {
+			paths = append(paths, f.Path)
+		}
+	}
+	out, problems, incomplete := a.hasher.hashAll(known)
 	seen := map[string]bool{}
 	for _, p := range paths {
 		if seen[p] {
@@ -539,7 +557,19 @@ func (a *attachState) hashExecutables(paths []string) ([]profiles.Executable, []
 		}
 		out = append(out, profiles.Executable{Path: p, SHA256: sum})
 	}
-	return out, problems
+	return out, problems, incomplete
+}
+
+func fileSHA256(path string) (string, error) {
+	if !filepath.IsAbs(path) {
+		return "", errors.New("exec'd by a relative path that could not be resolved")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return readerSHA256(f)
 }
 
 func statID(path string) (fileID, error) {

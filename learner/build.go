@@ -155,6 +155,20 @@ func Build(obs *trace.Observations, run RunInfo) *profiles.Profile {
 		}
 	}
 
+	var handoffs []profiles.Handoff
+	for _, h := range obs.Handoffs {
+		exe := h.Exe
+		if exe == "" {
+			exe = profiles.HandoffUnknownExecutable
+		}
+		how := profiles.HandoffLeash
+		if !h.Leash {
+			how = profiles.HandoffAnnounced
+			run.Incomplete = append(run.Incomplete, AnnouncedIncomplete(exe))
+		}
+		handoffs = append(handoffs, profiles.Handoff{Executable: exe, How: how})
+	}
+
 	p.Run.User = run.User
 	r := profiles.Run{
 		Command:    run.Command,
@@ -167,6 +181,7 @@ func Build(obs *trace.Observations, run RunInfo) *profiles.Profile {
 		Processes:  obs.Processes,
 		Methods:    run.Methods,
 		Incomplete: append(append([]string(nil), obs.Incomplete...), run.Incomplete...),
+		Handoffs:   handoffs,
 	}
 	if run.Duration > 0 {
 		r.Duration = run.Duration.Round(time.Millisecond).String()
@@ -174,6 +189,20 @@ func Build(obs *trace.Observations, run RunInfo) *profiles.Profile {
 	p.Provenance.Runs = []profiles.Run{r}
 	p.Provenance.Executables = run.Executables
 	return p
+}
+
+// AnnouncedIncomplete is the incompleteness of a run in which a process
+// of exe, not leash's own binary, announced itself as a nested tracer.
+func AnnouncedIncomplete(exe string) string {
+	return fmt.Sprintf("%s announced itself as a nested leash tracer but is not this leash's binary: what it and its children did afterwards is not recorded", exe)
+}
+
+// HandoffNote is the note leash prints for a handoff.
+func HandoffNote(h profiles.Handoff) string {
+	if h.How == profiles.HandoffLeash {
+		return fmt.Sprintf("%s (leash) took over part of the run: what it and its children did is in its own profile, not this one (provenance handoffs)", h.Executable)
+	}
+	return fmt.Sprintf("%s announced itself as a nested leash tracer: what it and its children did afterwards is not in this profile (provenance handoffs)", h.Executable)
 }
 
 func setCap(m map[string]profiles.CapUse, name string, u profiles.CapUse) map[string]profiles.CapUse {

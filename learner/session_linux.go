@@ -181,6 +181,7 @@ func Learn(cfg Config) (*Result, error) {
 			}
 		}()
 	}
+	hasher := newExeHasher()
 	status := func() {}
 	if cfg.Status != nil {
 		status = func() {
@@ -199,6 +200,10 @@ func Learn(cfg Config) (*Result, error) {
 			select {
 			case <-tick.C:
 				_ = cfg.Tracer.Drain()
+				// Hash what ran while it is most likely still there.
+				if files, err := sess.ExeFiles(); err == nil {
+					hasher.early(files)
+				}
 				status()
 			case <-done:
 				return
@@ -246,14 +251,16 @@ linger:
 	if obs.Processes == 0 {
 		incomplete = append(incomplete, "the command never started: nothing was recorded")
 	}
-	// An executable that cannot be hashed (deleted or replaced since, a
-	// path longer than PATH_MAX, or unreadable) is still named in
-	// the syscalls it made; the recording is complete, only its hash is
-	// missing, so this is a note and not an incompleteness.
-	exes, exeProblems := hashExecutables(obs.Executables)
-	for _, msg := range exeProblems {
+	// An executable that cannot be hashed (a path longer than PATH_MAX,
+	// or unreadable) is still named in the syscalls it made; the
+	// recording is complete, only its hash is missing, so this is a note.
+	// One that changed or went away since it ran has no digest either,
+	// and the run is incomplete: its digest is lost (see exeHasher).
+	exes, exeNotes, exeIncomplete := hasher.hashAll(obs.ExeFiles)
+	for _, msg := range exeNotes {
 		fmt.Fprintf(cfg.Warn, "leash: note: %s\n", msg)
 	}
+	incomplete = append(incomplete, exeIncomplete...)
 
 	host, _ := os.Hostname()
 	p := Build(obs, RunInfo{
@@ -270,6 +277,9 @@ linger:
 		Incomplete:  incomplete,
 		Executables: exes,
 	})
+	for _, h := range p.Provenance.Runs[0].Handoffs {
+		fmt.Fprintf(cfg.Warn, "leash: note: %s\n", HandoffNote(h))
+	}
 	for _, msg := range p.Provenance.Runs[0].Incomplete {
 		fmt.Fprintf(cfg.Warn, "leash: incomplete: %s\n", msg)
 	}
@@ -289,38 +299,9 @@ func exitStatus(ps *os.ProcessState, err error) int {
 	return ps.ExitCode()
 }
 
-// hashExecutables returns path and sha256 of each exec'd file it can read,
-// and a note for each it cannot.
-func hashExecutables(paths []string) ([]profiles.Executable, []string) {
-	var out []profiles.Executable
-	var problems []string
-	seen := map[string]bool{}
-	for _, p := range paths {
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		sum, err := fileSHA256(p)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("executable %s not hashed: %v", p, err))
-			continue
-		}
-		out = append(out, profiles.Executable{Path: p, SHA256: sum})
-	}
-	return out, problems
-}
-
-func fileSHA256(path string) (string, error) {
-	if !filepath.IsAbs(path) {
-		return "", errors.New("exec'd by a relative path that could not be resolved")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func readerSHA256(r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil

@@ -19,19 +19,20 @@ const (
 	KindWiden      = "widen"
 	KindRun        = "run"
 	KindExecutable = "executable"
+	KindHandoff    = "handoff"
 	KindComponent  = "component"
 )
 
 var kindOrder = map[string]int{
 	KindComponent: 0, KindSyscall: 1, KindCapability: 2, KindFamily: 3, KindSocketType: 4,
-	KindProtocol: 5, KindNamespace: 6, KindWiden: 7, KindRun: 8, KindExecutable: 9,
+	KindProtocol: 5, KindNamespace: 6, KindWiden: 7, KindRun: 8, KindExecutable: 9, KindHandoff: 10,
 }
 
 var kindTitle = map[string]string{
 	KindComponent: "component", KindSyscall: "syscalls", KindCapability: "capabilities (needed)",
 	KindFamily: "address families", KindSocketType: "socket types", KindProtocol: "netlink protocols",
 	KindNamespace: "namespaces it may create or join", KindWiden: "widenings", KindRun: "run options",
-	KindExecutable: "executables",
+	KindExecutable: "executables", KindHandoff: "handed to a nested tracer (not in the profile)",
 }
 
 // Change is one difference between two profiles.
@@ -91,8 +92,10 @@ func (d Delta) Granted() int {
 // netlink protocols (see compareProtocols), namespaces, widenings, run
 // options (a change that weakens confinement grants), and executables (a
 // new path, or a new sha256 for a path, grants: leash run would accept
-// that program). Run provenance and capability counts are not
-// privileges and are not compared.
+// that program), and handoffs by executable (a new one grants: what that
+// subtree did is not in the profile, so no reviewer saw it). Other run
+// provenance and capability counts are not privileges and are not
+// compared.
 func Diff(old, new *Profile) Delta {
 	var d Delta
 	add := func(c Change) { d.Changes = append(d.Changes, c) }
@@ -173,6 +176,17 @@ func Diff(old, new *Profile) Delta {
 			}
 		}
 	}
+	oh, nh := handoffMap(old), handoffMap(new)
+	for _, exe := range unionKeys(oh, nh) {
+		o, n := oh[exe], nh[exe]
+		switch {
+		case len(o) == 0:
+			add(Change{Op: "+", Kind: KindHandoff, Name: exe, New: strings.Join(n, " "), Grants: true,
+				Note: "its subtree's privileges are not in the profile"})
+		case len(n) == 0:
+			add(Change{Op: "-", Kind: KindHandoff, Name: exe, Old: strings.Join(o, " ")})
+		}
+	}
 	sort.SliceStable(d.Changes, func(i, j int) bool {
 		return kindOrder[d.Changes[i].Kind] < kindOrder[d.Changes[j].Kind]
 	})
@@ -247,6 +261,15 @@ func exeMap(p *Profile) map[string][]string {
 	}
 	for k, v := range m {
 		m[k] = sortedSet(v)
+	}
+	return m
+}
+
+// handoffMap maps each handoff executable of p to how it left, sorted.
+func handoffMap(p *Profile) map[string][]string {
+	m := map[string][]string{}
+	for _, h := range p.Handoffs() {
+		m[h.Executable] = append(m[h.Executable], h.How)
 	}
 	return m
 }
@@ -413,6 +436,10 @@ func (c Change) line() string {
 		b.WriteString(" sha256 " + c.New)
 	case c.Kind == KindExecutable && c.Op == "-":
 		b.WriteString(" sha256 " + c.Old)
+	case c.Kind == KindHandoff && c.Op == "+":
+		b.WriteString(" (" + c.New + ")")
+	case c.Kind == KindHandoff && c.Op == "-":
+		b.WriteString(" (" + c.Old + ")")
 	case c.Kind == KindProtocol && c.Op == "~":
 		fmt.Fprintf(&b, " %s -> %s", c.Old, c.New)
 	case c.Op == "~":

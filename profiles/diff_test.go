@@ -3,6 +3,7 @@ package profiles
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -73,6 +74,12 @@ func TestDiffGrants(t *testing.T) {
 		{"executable changed", func(p *Profile) { p.Provenance.Executables[0].SHA256 = "ff" }, true, KindExecutable},
 		{"executable removed", func(p *Profile) { p.Provenance.Executables = p.Provenance.Executables[1:] }, false, KindExecutable},
 		{"runs differ", func(p *Profile) { p.Provenance.Runs = nil }, false, ""},
+		{"handoff added", func(p *Profile) {
+			p.Provenance.Runs[0].Handoffs = []Handoff{{Executable: "/usr/lib/web/plugin", How: HandoffAnnounced}}
+		}, true, KindHandoff},
+		{"nested leash handoff added", func(p *Profile) {
+			p.Provenance.Runs[0].Handoffs = []Handoff{{Executable: "/usr/local/bin/leash", How: HandoffLeash}}
+		}, true, KindHandoff},
 		{"family added with protocols", func(p *Profile) {
 			p.Families["AF_NETLINK"] = Family{Types: []string{"SOCK_RAW"}, Protocols: []string{"NETLINK_ROUTE"}}
 		}, true, KindFamily},
@@ -172,6 +179,49 @@ func TestDiffProtocols(t *testing.T) {
 			}
 			if err := json.Unmarshal(j, &back); err != nil || back.Grants != tt.grants || !reflect.DeepEqual(back.Changes, d.Changes) {
 				t.Errorf("JSON does not carry the diff (%v): %s", err, j)
+			}
+		})
+	}
+}
+
+// TestDiffHandoffs: handoffs are compared by executable across all runs:
+// a new one grants (its subtree's privileges were never reviewed), one
+// gone or one only moved to another run does not.
+func TestDiffHandoffs(t *testing.T) {
+	plugin := Handoff{Executable: "/usr/lib/web/plugin", How: HandoffAnnounced}
+	leash := Handoff{Executable: "/usr/local/bin/leash", How: HandoffLeash}
+	tests := []struct {
+		name     string
+		old, new [][]Handoff // per run
+		want     []string    // "op name"
+		grants   bool
+	}{
+		{"none", [][]Handoff{nil}, [][]Handoff{nil}, nil, false},
+		{"added", [][]Handoff{nil}, [][]Handoff{{plugin}}, []string{"+ /usr/lib/web/plugin"}, true},
+		{"removed", [][]Handoff{{plugin}}, [][]Handoff{nil}, []string{"- /usr/lib/web/plugin"}, false},
+		{"same", [][]Handoff{{leash, plugin}}, [][]Handoff{{plugin, leash}}, nil, false},
+		{"moved to another run", [][]Handoff{{plugin}, nil}, [][]Handoff{nil, {plugin}}, nil, false},
+		{"one more", [][]Handoff{{leash}}, [][]Handoff{{leash}, {plugin}}, []string{"+ /usr/lib/web/plugin"}, true},
+	}
+	mk := func(runs [][]Handoff) *Profile {
+		p := &Profile{APIVersion: APIVersion, Component: "web"}
+		for i, hs := range runs {
+			p.Provenance.Runs = append(p.Provenance.Runs, Run{Started: fmt.Sprintf("2026-11-28T10:0%d:00Z", i), Handoffs: hs})
+		}
+		return p
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Diff(mk(tt.old), mk(tt.new))
+			var got []string
+			for _, c := range d.Changes {
+				if c.Kind != KindHandoff {
+					t.Errorf("unexpected change %+v", c)
+				}
+				got = append(got, c.Op+" "+c.Name)
+			}
+			if !reflect.DeepEqual(got, tt.want) || d.Grants() != tt.grants {
+				t.Errorf("changes %q grants %v, want %q grants %v", got, d.Grants(), tt.want, tt.grants)
 			}
 		})
 	}

@@ -69,6 +69,9 @@ func provenanceLines(p *Profile) []string {
 		for _, why := range r.Incomplete {
 			out = append(out, "  INCOMPLETE: "+why)
 		}
+		for _, h := range r.Handoffs {
+			out = append(out, fmt.Sprintf("  handed off: %s (%s)", h.Executable, handoffHow(h.How)))
+		}
 	}
 	return out
 }

@@ -76,6 +76,9 @@ func TestMergeRules(t *testing.T) {
 	if len(m.Provenance.Runs) != 2 || m.Provenance.Runs[0].Host != "host-b" || !m.Incomplete() {
 		t.Errorf("runs not all kept (sorted by time, incomplete kept): %+v", m.Provenance.Runs)
 	}
+	if got := m.Handoffs(); !reflect.DeepEqual(got, []Handoff{{Executable: "/usr/local/bin/leash", How: HandoffLeash}}) || len(m.Provenance.Runs[0].Handoffs) != 1 {
+		t.Errorf("handoffs %+v: want b's run's kept with its run", got)
+	}
 	if len(m.Provenance.Executables) != 3 {
 		t.Errorf("executables %v: want both sha256 of /usr/sbin/web and /bin/sh", m.Provenance.Executables)
 	}

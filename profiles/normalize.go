@@ -43,6 +43,7 @@ func (p *Profile) Normalize() {
 		if len(runs[i].Incomplete) == 0 {
 			runs[i].Incomplete = nil
 		}
+		runs[i].Handoffs = sortedHandoffs(runs[i].Handoffs)
 	}
 	sort.SliceStable(runs, func(i, j int) bool { return runLess(&runs[i], &runs[j]) })
 	if len(runs) == 0 {
@@ -86,6 +87,7 @@ func runLess(a, b *Run) bool {
 		{a.Kernel, b.Kernel}, {a.Leash, b.Leash}, {a.Duration, b.Duration},
 		{strings.Join(a.Incomplete, "\x00"), strings.Join(b.Incomplete, "\x00")},
 		{joinMap(a.Methods), joinMap(b.Methods)},
+		{joinHandoffs(a.Handoffs), joinHandoffs(b.Handoffs)},
 	} {
 		if c[0] != c[1] {
 			return c[0] < c[1]
@@ -95,6 +97,35 @@ func runLess(a, b *Run) bool {
 		return a.ExitCode < b.ExitCode
 	}
 	return a.Processes < b.Processes
+}
+
+// sortedHandoffs sorts hs by executable, then how, and drops repeats, in
+// place; empty becomes nil.
+func sortedHandoffs(hs []Handoff) []Handoff {
+	if len(hs) == 0 {
+		return nil
+	}
+	sort.Slice(hs, func(i, j int) bool {
+		if hs[i].Executable != hs[j].Executable {
+			return hs[i].Executable < hs[j].Executable
+		}
+		return hs[i].How < hs[j].How
+	})
+	out := hs[:1]
+	for _, h := range hs[1:] {
+		if h != out[len(out)-1] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func joinHandoffs(hs []Handoff) string {
+	var b strings.Builder
+	for _, h := range hs {
+		b.WriteString(h.Executable + "\x00" + h.How + "\x00")
+	}
+	return b.String()
 }
 
 func joinMap(m map[string]string) string {
@@ -160,6 +191,7 @@ func (p *Profile) Clone() *Profile {
 			r.Command = cloneSlice(r.Command)
 			r.Methods = cloneMap(r.Methods)
 			r.Incomplete = cloneSlice(r.Incomplete)
+			r.Handoffs = cloneSlice(r.Handoffs)
 			q.Provenance.Runs[i] = r
 		}
 	}
@@ -183,6 +215,16 @@ func cloneSlice[T any](s []T) []T {
 		return nil
 	}
 	return append([]T(nil), s...)
+}
+
+// Handoffs lists the handoffs of every training run, sorted, without
+// repeats.
+func (p *Profile) Handoffs() []Handoff {
+	var out []Handoff
+	for _, r := range p.Provenance.Runs {
+		out = append(out, r.Handoffs...)
+	}
+	return sortedHandoffs(out)
 }
 
 // Incomplete reports whether any training run may have missed something.

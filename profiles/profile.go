@@ -113,7 +113,40 @@ type Run struct {
 	// Incomplete says why the run may have missed something (a full table,
 	// tracking started late). Empty when nothing was missed.
 	Incomplete []string `yaml:"incomplete,omitempty" json:"incomplete,omitempty"`
+	// Handoffs lists the parts of the run handed to a nested tracer (a
+	// leash learn or run inside the component): from the handoff on,
+	// nothing that process and its children did is in this profile.
+	// Sorted by executable, then how.
+	Handoffs []Handoff `yaml:"handoffs,omitempty" json:"handoffs,omitempty"`
 }
+
+// Handoff is one subtree of a training run that a nested tracer took over.
+type Handoff struct {
+	// Executable is the program of the process that left the recording
+	// (HandoffUnknownExecutable when the recorder could not name it).
+	Executable string `yaml:"executable" json:"executable"`
+	// How it left: HandoffLeash or HandoffAnnounced.
+	How string `yaml:"how" json:"how"`
+}
+
+// Ways a process leaves a recording for a nested tracer.
+const (
+	// HandoffLeash: it runs the learning leash's own binary (the same
+	// file, by device and inode), exec'd or announced.
+	HandoffLeash = "leash"
+	// HandoffAnnounced: it runs another binary and announced itself as a
+	// leash tracer. Honoured, since another build or version of leash
+	// cannot be told from any program that makes the same call, but the
+	// run is marked incomplete.
+	HandoffAnnounced = "announced"
+)
+
+// HandoffUnknownExecutable names the executable of a handoff whose
+// process's executable was not recorded (a full table).
+const HandoffUnknownExecutable = "(not recorded)"
+
+// HandoffHows lists the valid Handoff.How values.
+var HandoffHows = []string{HandoffLeash, HandoffAnnounced}
 
 // Executable is one program exec'd during learning.
 type Executable struct {

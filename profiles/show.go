@@ -29,9 +29,12 @@ type Summary struct {
 	Namespaces  []string            `json:"namespaces"`
 	Widen       []string            `json:"widen"`
 	Executables []Executable        `json:"executables"`
-	Runs        int                 `json:"runs"`
-	Incomplete  bool                `json:"incomplete"`
-	Profile     *Profile            `json:"profile"`
+	// Handoffs: the subtrees of any run handed to a nested tracer, whose
+	// privileges are not in the profile.
+	Handoffs   []Handoff `json:"handoffs"`
+	Runs       int       `json:"runs"`
+	Incomplete bool      `json:"incomplete"`
+	Profile    *Profile  `json:"profile"`
 }
 
 // Summarize returns p's summary.
@@ -52,12 +55,16 @@ func Summarize(p *Profile) Summary {
 		Namespaces:          nonNil(q.Namespaces),
 		Widen:               nonNil(q.Widen),
 		Executables:         q.Provenance.Executables,
+		Handoffs:            q.Handoffs(),
 		Runs:                len(q.Provenance.Runs),
 		Incomplete:          q.Incomplete(),
 		Profile:             q,
 	}
 	if s.Executables == nil {
 		s.Executables = []Executable{}
+	}
+	if s.Handoffs == nil {
+		s.Handoffs = []Handoff{}
 	}
 	for abi, calls := range q.Syscalls {
 		s.SyscallsByABI[abi] = nonNil(sortedKeys(calls))
@@ -100,6 +107,9 @@ func WriteText(w io.Writer, p *Profile) error {
 	if q.Incomplete() {
 		state = "INCOMPLETE: a training run may have missed something"
 	}
+	if n := len(q.Handoffs()); n > 0 {
+		state += fmt.Sprintf("; %s handed to a nested tracer, not in this profile", plural(n, "subtree"))
+	}
 	fmt.Fprintf(&b, "profile    %s, %s, %s\n", q.APIVersion, plural(len(q.Provenance.Runs), "training run"), state)
 
 	b.WriteString("\nruns\n")
@@ -130,6 +140,9 @@ func WriteText(w io.Writer, p *Profile) error {
 		}
 		for _, why := range r.Incomplete {
 			fmt.Fprintf(&b, "     INCOMPLETE: %s\n", why)
+		}
+		for _, h := range r.Handoffs {
+			fmt.Fprintf(&b, "     handed off: %s (%s)\n", h.Executable, handoffHow(h.How))
 		}
 	}
 
@@ -288,4 +301,15 @@ func shellJoin(args []string) string {
 		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(out, " ")
+}
+
+// handoffHow describes how a process left a recording.
+func handoffHow(how string) string {
+	switch how {
+	case HandoffLeash:
+		return "leash's own binary: a nested leash took its subtree"
+	case HandoffAnnounced:
+		return "another binary announced itself as a leash tracer: its subtree is not recorded"
+	}
+	return how
 }

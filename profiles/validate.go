@@ -415,6 +415,20 @@ func validate(name string, lines map[string]int, p *Profile) error {
 				c.addf(c.line("provenance", "runs", idx, "duration"), "provenance.runs[%d].duration %q is not a duration such as 1.5s", i, run.Duration)
 			}
 		}
+		handoffSeen := map[Handoff]bool{}
+		for j, h := range run.Handoffs {
+			at := c.line("provenance", "runs", idx, "handoffs", index(j))
+			if h.Executable == "" {
+				c.addf(at, "provenance.runs[%d].handoffs[%d] has no executable", i, j)
+			}
+			if !contains(HandoffHows, h.How) {
+				c.addf(c.line("provenance", "runs", idx, "handoffs", index(j), "how"), "provenance.runs[%d].handoffs[%d]: unknown how %q (want %s)", i, j, h.How, oneOf(HandoffHows))
+			}
+			if handoffSeen[h] {
+				c.addf(at, "provenance.runs[%d]: duplicate handoff %s (%s)", i, h.Executable, h.How)
+			}
+			handoffSeen[h] = true
+		}
 	}
 	exeSeen := map[Executable]bool{}
 	for i, e := range p.Provenance.Executables {

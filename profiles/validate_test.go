@@ -249,3 +249,38 @@ func TestParseTestdata(t *testing.T) {
 		}
 	}
 }
+
+// TestParseHandoffs: a run's handoffs name an executable and one of the
+// known ways of leaving; they are a set.
+func TestParseHandoffs(t *testing.T) {
+	const at = "      exitCode: 0\n"
+	tests := []struct {
+		name, handoffs, msg string
+	}{
+		{"leash", "      handoffs:\n        - {executable: /usr/bin/leash, how: leash}\n", ""},
+		{"announced", "      handoffs:\n        - {executable: /opt/x, how: announced}\n", ""},
+		{"both", "      handoffs:\n        - {executable: /opt/x, how: announced}\n        - {executable: /usr/bin/leash, how: leash}\n", ""},
+		{"unknown how", "      handoffs:\n        - {executable: /opt/x, how: forked}\n", `unknown how "forked"`},
+		{"no executable", "      handoffs:\n        - {how: leash}\n", "has no executable"},
+		{"duplicate", "      handoffs:\n        - {executable: /opt/x, how: announced}\n        - {executable: /opt/x, how: announced}\n", "duplicate handoff /opt/x"},
+		{"unknown key", "      handoffs:\n        - {executable: /opt/x, how: leash, pid: 3}\n", `unknown key "pid"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := strings.Replace(good, at, at+tt.handoffs, 1)
+			p, err := Parse("h.yaml", []byte(data))
+			if tt.msg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(p.Provenance.Runs[0].Handoffs) == 0 || !reflect.DeepEqual(p.Handoffs(), p.Provenance.Runs[0].Handoffs) {
+					t.Errorf("handoffs %+v not kept sorted", p.Provenance.Runs[0].Handoffs)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("error %v, want one containing %q", err, tt.msg)
+			}
+		})
+	}
+}

@@ -107,12 +107,19 @@ struct fs_struct {
 	struct path pwd;
 };
 
+struct file;
+
+struct mm_struct {
+	struct file *exe_file;
+};
+
 struct task_struct {
 	struct thread_info thread_info;
 	pid_t pid;
 	pid_t tgid;
 	struct fs_struct *fs;
 	struct signal_struct *signal;
+	struct mm_struct *mm;
 };
 
 struct super_block {
@@ -122,6 +129,8 @@ struct super_block {
 struct inode {
 	long unsigned int i_ino;
 	struct super_block *i_sb;
+	__s64 i_ctime_sec; /* Linux 6.11+; see inode___pre611 in leash.bpf.c */
+	__u32 i_ctime_nsec;
 };
 
 struct file {
@@ -132,6 +141,7 @@ struct file {
 struct linux_binprm {
 	struct file *file;
 	const char *filename;
+	const char *interp;
 };
 
 struct cred;

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -780,9 +781,9 @@ func TestLearnNested(t *testing.T) {
 	}
 	other := filepath.Join(dir, "other-leash")
 	copyExecutable(t, leashBin(t), other)
-	tests := []struct{ name, innerLeash string }{
-		{"SameBinary", leashBin(t)},
-		{"OtherBinary", other},
+	tests := []struct{ name, innerLeash, how string }{
+		{"SameBinary", leashBin(t), profiles.HandoffLeash},
+		{"OtherBinary", other, profiles.HandoffAnnounced},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -822,6 +823,124 @@ func TestLearnNested(t *testing.T) {
 			}
 			if _, ok := po.Syscalls["x86_64"]["wait4"]; !ok {
 				t.Errorf("outer profile lacks the shell's own wait4: %v", slices.Sorted(maps.Keys(po.Syscalls["x86_64"])))
+			}
+			// The handoff is visible: the same binary is known by its
+			// inode and trusted; another announced itself, which any
+			// program can do, so the run is incomplete.
+			want := []profiles.Handoff{{Executable: tt.innerLeash, How: tt.how}}
+			if got := po.Handoffs(); !reflect.DeepEqual(got, want) {
+				t.Errorf("outer handoffs %+v, want %+v", got, want)
+			}
+			if po.Incomplete() != (tt.how == profiles.HandoffAnnounced) {
+				t.Errorf("outer profile incomplete = %v (%q), want %v", po.Incomplete(), po.Provenance.Runs[0].Incomplete, tt.how == profiles.HandoffAnnounced)
+			}
+			if !strings.Contains(res.Stderr, tt.innerLeash) || !strings.Contains(res.Stderr, "provenance handoffs") {
+				t.Errorf("no note on the handoff of %s on stderr:\n%s", tt.innerLeash, res.Stderr)
+			}
+			if len(pi.Handoffs()) != 0 {
+				t.Errorf("inner handoffs %+v, want none", pi.Handoffs())
+			}
+		})
+	}
+}
+
+// TestLearnAnnouncementNotSilent: a program that is not leash and
+// announces itself as a nested leash tracer (to keep its raw socket and
+// user namespace out of the profile) gets an incomplete profile that
+// names it as a handoff, leash learn says so on stderr, leash show does
+// not call the profile complete, and leash diff counts the handoff as a
+// grant.
+func TestLearnAnnouncementNotSilent(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := worldDir(t)
+	prog := compileIn(t, dir, "prog", filepath.Join(learnData, "prog.c"), "-pthread")
+	res, path := learn(t, dir, "hide", "--", prog, "hide")
+	if res.Code != 0 {
+		t.Fatalf("leash learn -- prog hide: exit %d\nstderr:\n%s", res.Code, res.Stderr)
+	}
+	p := loadProfile(t, path, res)
+	want := []profiles.Handoff{{Executable: prog, How: profiles.HandoffAnnounced}}
+	if got := p.Handoffs(); !reflect.DeepEqual(got, want) {
+		t.Errorf("handoffs %+v, want %+v", got, want)
+	}
+	if !p.Incomplete() || !hasNote(p.Provenance.Runs[0], "announced itself as a nested leash tracer") {
+		t.Errorf("run not incomplete for the announcement: %q", p.Provenance.Runs[0].Incomplete)
+	}
+	if !strings.Contains(res.Stderr, "leash: incomplete: "+prog+" announced itself") {
+		t.Errorf("stderr does not say so:\n%s", res.Stderr)
+	}
+	show := runLeash(t, "show", path)
+	if strings.Contains(show.Stdout, ", complete") || !strings.Contains(show.Stdout, "handed off: "+prog) {
+		t.Errorf("leash show:\n%s", show.Stdout)
+	}
+	// The same profile without the handoff: the handoff is the grant.
+	base := p.Clone()
+	base.Provenance.Runs[0].Handoffs = nil
+	basePath := filepath.Join(dir, "base.yaml")
+	if err := profiles.Save(basePath, base); err != nil {
+		t.Fatal(err)
+	}
+	d := runLeash(t, "diff", basePath, path)
+	if d.Code != 1 || !strings.Contains(d.Stdout, "+ handoff "+prog) {
+		t.Errorf("leash diff: exit %d, want 1 with the handoff as a grant\n%s%s", d.Code, d.Stdout, d.Stderr)
+	}
+}
+
+// TestLearnExecutableChanged: the sha256 recorded for an executable is of
+// the file that ran. One replaced, overwritten or removed after it ran,
+// before leash hashed it, gets no digest, and the run is incomplete and
+// says why; an untouched one is hashed.
+func TestLearnExecutableChanged(t *testing.T) {
+	testutil.RequireRoot(t)
+	trueBin, err := exec.LookPath("true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	falseBin, err := exec.LookPath("false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, after, why string
+	}{
+		{"Untouched", ":", ""},
+		{"Replaced", "cp " + falseBin + " $X.new && mv $X.new $X", "changed or was replaced after it ran: no digest"},
+		{"Overwritten", "cp " + falseBin + " $X", "changed or was replaced after it ran: no digest"},
+		{"Removed", "rm $X", "was removed after it ran: no digest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := worldDir(t)
+			x := filepath.Join(dir, "x")
+			copyExecutable(t, trueBin, x)
+			orig := sha256File(t, x)
+			script := "X=" + x + "; $X; " + tt.after
+			res, path := learn(t, dir, "x", "--", "/bin/sh", "-c", script)
+			if res.Code != 0 {
+				t.Fatalf("leash learn: exit %d\nstderr:\n%s", res.Code, res.Stderr)
+			}
+			p := loadProfile(t, path, res)
+			var sums []string
+			for _, e := range p.Provenance.Executables {
+				if e.Path == x {
+					sums = append(sums, e.SHA256)
+				}
+			}
+			if tt.why == "" {
+				if !reflect.DeepEqual(sums, []string{orig}) || p.Incomplete() {
+					t.Errorf("digests of %s %q (incomplete %q), want only %s", x, sums, p.Provenance.Runs[0].Incomplete, orig)
+				}
+				return
+			}
+			if len(sums) != 0 {
+				t.Errorf("digests %q recorded for %s, which changed after it ran (it ran as %s)", sums, x, orig)
+			}
+			msg := "executable " + x + " " + tt.why
+			if !hasNote(p.Provenance.Runs[0], msg) {
+				t.Errorf("run incomplete %q, want %q", p.Provenance.Runs[0].Incomplete, msg)
+			}
+			if !strings.Contains(res.Stderr, "leash: incomplete: "+msg) {
+				t.Errorf("stderr does not say %q:\n%s", msg, res.Stderr)
 			}
 		})
 	}

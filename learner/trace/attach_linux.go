@@ -156,8 +156,15 @@ func (s *Session) AttachProcess(tgid int) (p Process, added bool, err error) {
 		}
 	}
 	if registered && p.Exe != "" {
+		// The identity of the file it runs: /proc/PID/exe leads to it
+		// even when its path was replaced since.
+		var id FileID
+		var st unix.Stat_t
+		if err := unix.Stat(fmt.Sprintf("/proc/%d/exe", tgid), &st); err == nil {
+			id = StatID(&st)
+		}
 		s.t.mu.Lock()
-		s.t.exes[exeID] = exeEntry{session: s.id, path: p.Exe}
+		s.t.exes[exeID] = exeEntry{session: s.id, path: p.Exe, id: id}
 		s.t.mu.Unlock()
 	}
 	p.Late = added

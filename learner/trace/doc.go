@@ -49,14 +49,20 @@
 // recorder's syscall hook sees it from a tracked task, and from then on
 // records nothing more of that process (any thread) and follows none of
 // its children. Only the Go runtime's start-up of such a binary, before
-// the announcement, is recorded.
+// the announcement, is recorded. Either way is a handoff, kept in the
+// handoffs map by the executable of the process that left and reported
+// in Observations.Handoffs; an announcement from a binary other than the
+// tracer's own (any program can make the call) is marked as such, and
+// learner makes the run incomplete for it.
 //
 // Executables are named by absolute paths resolved in the exec hook, so
 // a program that exits at once is still named right: execve's filename
 // when it is absolute, the working directory's path joined with it when
 // it is relative, the exec'd file's own path when the name means
 // something only to the exec'ing process (/proc/self/exe, /dev/fd/N);
-// up to PATH_MAX.
+// up to PATH_MAX. With the path goes the file's identity at the exec
+// (device, inode, ctime; Observations.ExeFiles), so that userspace hashes
+// the file that ran or none: not another one put at that path since.
 //
 // The types and the kallsyms parser are plain Go; the tracer itself is
 // Linux only (Open fails elsewhere). Errors that mean "this host cannot

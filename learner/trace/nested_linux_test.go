@@ -4,8 +4,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestNestedTracerAnnounces: a tracked process that announces itself as a
@@ -56,6 +59,11 @@ func TestNestedTracerAnnounces(t *testing.T) {
 			}
 			if len(obs.Incomplete) != 0 {
 				t.Errorf("incomplete: %q", obs.Incomplete)
+			}
+			// Honoured, but not silently: a handoff by a binary that
+			// is not the tracer's own.
+			if want := []HandoffObs{{Exe: bin}}; !reflect.DeepEqual(obs.Handoffs, want) {
+				t.Errorf("handoffs %+v, want %+v", obs.Handoffs, want)
 			}
 		})
 	}
@@ -109,6 +117,14 @@ func TestExecPaths(t *testing.T) {
 			obs := runTracked(t, s, "/bin/sh", "-c", tt.script)
 			if !slices.Contains(obs.Executables, tt.want) {
 				t.Errorf("executables %q, want %s among them", obs.Executables, tt.want)
+			}
+			// The identity read at the exec is the file's.
+			var st unix.Stat_t
+			if err := unix.Stat(tt.want, &st); err != nil {
+				t.Fatal(err)
+			}
+			if want := (ExeFile{Path: tt.want, ID: StatID(&st)}); !slices.Contains(obs.ExeFiles, want) {
+				t.Errorf("exe files %+v, want %+v among them", obs.ExeFiles, want)
 			}
 			for _, e := range obs.Executables {
 				if !filepath.IsAbs(e) || filepath.Clean(e) != e || filepath.Dir(e) == "/proc/self" || filepath.Dir(e) == "/dev/fd" {

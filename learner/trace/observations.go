@@ -33,12 +33,49 @@ type Observations struct {
 	NamespaceFlags uint64 `json:"namespaceFlags,omitempty"`
 	// Executables lists the paths exec'd, in order of first exec, unique.
 	Executables []string `json:"executables,omitempty"`
+	// ExeFiles lists the files exec'd with their identity at the exec, in
+	// order of first exec, one per distinct (path, identity): a path
+	// exec'd, replaced and exec'd again is there twice.
+	ExeFiles []ExeFile `json:"exeFiles,omitempty"`
+	// Handoffs lists the subtrees handed to a nested tracer, sorted.
+	Handoffs []HandoffObs `json:"handoffs,omitempty"`
 	// Processes counts the processes (not threads) tracked.
 	Processes uint64 `json:"processes,omitempty"`
 	// Live counts the tasks of the session still alive.
 	Live uint64 `json:"live,omitempty"`
 	// Incomplete names the tables that filled up or reads that failed.
 	Incomplete []string `json:"incomplete,omitempty"`
+}
+
+// FileID is the identity of a file as the exec hook reads it from the
+// inode: the device (the kernel's s_dev, major<<20 | minor), the inode
+// number and the change time. A zero FileID is unknown (an interpreted
+// exec: see struct exe in bpf/leash.bpf.c).
+type FileID struct {
+	Dev       uint32 `json:"dev,omitempty"`
+	Ino       uint64 `json:"ino,omitempty"`
+	CtimeSec  int64  `json:"ctimeSec,omitempty"`
+	CtimeNsec uint32 `json:"ctimeNsec,omitempty"`
+}
+
+// Known reports whether the identity was read.
+func (id FileID) Known() bool { return id.Ino != 0 }
+
+// ExeFile is one file exec'd: its path and, when known, its identity at
+// the exec.
+type ExeFile struct {
+	Path string `json:"path"`
+	ID   FileID `json:"id,omitzero"`
+}
+
+// HandoffObs is a subtree of the session handed to a nested tracer, by
+// the executable of the process that left ("" when it was not recorded).
+type HandoffObs struct {
+	Exe string `json:"exe"`
+	// Leash: that process runs leash's own binary (the tracer's, by inode).
+	// Otherwise it is a process of another binary that announced itself
+	// as a leash tracer: honoured, but the run is incomplete.
+	Leash bool `json:"leash,omitempty"`
 }
 
 // SyscallObs is one syscall number seen on one ABI.
@@ -87,6 +124,7 @@ const (
 	incompleteSyscallNr  = 1 << 5
 	incompleteUserRead   = 1 << 6
 	incompleteNested     = 1 << 7
+	incompleteHandoffs   = 1 << 8
 )
 
 // IncompleteReasons names the incomplete bits set in bits.
@@ -104,6 +142,7 @@ func IncompleteReasons(bits uint64) []string {
 		{incompleteSyscallNr, "syscall number out of range (>= 512) seen and not recorded"},
 		{incompleteUserRead, "could not read a syscall argument from user memory (clone3 or socketcall)"},
 		{incompleteNested, "nested-tracer table full: a nested leash learn's activity may be in this profile"},
+		{incompleteHandoffs, "handoff table full: a process left this recording for a nested tracer and is not named"},
 	} {
 		if bits&r.bit != 0 {
 			out = append(out, r.msg)

@@ -72,6 +72,8 @@ type Tracer struct {
 type exeEntry struct {
 	session uint32
 	path    string
+	flags   uint32
+	id      FileID
 }
 
 // Open checks the host, loads the recorder, and attaches it.
@@ -320,8 +322,18 @@ func shortErr(err error) error {
 // kernel has, with which a tracer announces itself.
 const nestCmd = 0x6c656173
 
-// exeFTruncated is EXE_F_TRUNCATED of bpf/leash.bpf.c.
-const exeFTruncated = 1 << 0
+// Flags of struct exe (EXE_F_* of bpf/leash.bpf.c).
+const (
+	exeFTruncated = 1 << 0
+	exeFHandoff   = 1 << 1
+	exeFNoID      = 1 << 2
+)
+
+// Kinds of handoff (enum handoff_kind).
+const (
+	handoffLeash   = 1
+	handoffForeign = 2
+)
 
 // announceNested tells a leash learn that may be recording this process
 // (any leash binary, not only its own) that this process is a leash
@@ -563,7 +575,11 @@ func (t *Tracer) drainLocked() error {
 		for n < len(e.Path) && e.Path[n] != 0 {
 			n++
 		}
-		t.exes[id] = exeEntry{session: e.Session, path: exePath(string(e.Path[:n]), e.Flags)}
+		ent := exeEntry{session: e.Session, path: exePath(string(e.Path[:n]), e.Flags), flags: e.Flags}
+		if e.Flags&exeFNoID == 0 {
+			ent.id = FileID{Dev: e.Dev, Ino: e.Ino, CtimeSec: e.CtimeSec, CtimeNsec: e.CtimeNsec}
+		}
+		t.exes[id] = ent
 		keys = append(keys, id)
 	}
 	if err := it.Err(); err != nil {
@@ -699,13 +715,46 @@ func (s *Session) Observations() (*Observations, error) {
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	seen := map[string]bool{}
+	seenFile := map[ExeFile]bool{}
 	for _, id := range ids {
-		p := t.exes[id].path
-		if !seen[p] {
-			seen[p] = true
-			obs.Executables = append(obs.Executables, p)
+		e := t.exes[id]
+		if e.flags&exeFHandoff != 0 {
+			continue // a nested leash's binary: a handoff, below
+		}
+		if !seen[e.path] {
+			seen[e.path] = true
+			obs.Executables = append(obs.Executables, e.path)
+		}
+		if f := (ExeFile{Path: e.path, ID: e.id}); !seenFile[f] {
+			seenFile[f] = true
+			obs.ExeFiles = append(obs.ExeFiles, f)
 		}
 	}
+
+	var hk bpf.LeashHandoffKey
+	var hv uint32
+	seenHandoff := map[HandoffObs]bool{}
+	it = t.maps.Handoffs.Iterate()
+	for it.Next(&hk, &hv) {
+		if hk.Session != s.id {
+			continue
+		}
+		h := HandoffObs{Exe: exe(hk.ExeId), Leash: hv == handoffLeash}
+		if !seenHandoff[h] {
+			seenHandoff[h] = true
+			obs.Handoffs = append(obs.Handoffs, h)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("read handoffs: %w", err)
+	}
+	sort.Slice(obs.Handoffs, func(i, j int) bool {
+		a, b := obs.Handoffs[i], obs.Handoffs[j]
+		if a.Exe != b.Exe {
+			return a.Exe < b.Exe
+		}
+		return a.Leash && !b.Leash
+	})
 	return obs, nil
 }
 
@@ -792,6 +841,18 @@ func (s *Session) Close() error {
 	for _, k := range nks {
 		_ = t.maps.Nested.Delete(k)
 	}
+	var hk bpf.LeashHandoffKey
+	var hv uint32
+	var hks []bpf.LeashHandoffKey
+	it = t.maps.Handoffs.Iterate()
+	for it.Next(&hk, &hv) {
+		if hk.Session == s.id {
+			hks = append(hks, hk)
+		}
+	}
+	for _, k := range hks {
+		_ = t.maps.Handoffs.Delete(k)
+	}
 	errs = append(errs, s.unwatchLocked())
 	if err := t.drainLocked(); err != nil {
 		errs = append(errs, err)
@@ -853,4 +914,43 @@ func raiseMemlock() {
 		return
 	}
 	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
+}
+
+// StatID is the identity of the file st describes, as the exec hook reads
+// it from the inode (see FileID).
+func StatID(st *unix.Stat_t) FileID {
+	return FileID{
+		Dev:       unix.Major(st.Dev)<<20 | unix.Minor(st.Dev),
+		Ino:       st.Ino,
+		CtimeSec:  st.Ctim.Sec,
+		CtimeNsec: uint32(st.Ctim.Nsec),
+	}
+}
+
+// ExeFiles lists the files the session exec'd so far, as Observations
+// does, without reading the rest of what it recorded.
+func (s *Session) ExeFiles() ([]ExeFile, error) {
+	t := s.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.drainLocked(); err != nil {
+		return nil, err
+	}
+	var ids []uint32
+	for id, e := range t.exes {
+		if e.session == s.id && e.flags&exeFHandoff == 0 {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var out []ExeFile
+	seen := map[ExeFile]bool{}
+	for _, id := range ids {
+		f := ExeFile{Path: t.exes[id].path, ID: t.exes[id].id}
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }

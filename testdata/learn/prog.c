@@ -28,6 +28,10 @@
 //               makes its syscall and exits 42
 //   unpriv      checks an unprivileged user fails: setuid(0), open /etc/shadow
 //   inner       the rare syscall of the nested component
+//   hide        announce itself as a nested leash tracer (bpf(LEASH_NEST_CMD),
+//               which it is not), then socket(AF_PACKET, SOCK_RAW) and
+//               unshare(CLONE_NEWUSER): what a program hiding its privileges
+//               from leash learn would do
 //   forks N     vfork N children one after another, each exiting at once
 //   ns          enter namespaces in children, each way the kernel offers:
 //               unshare(uts|time), clone(net), clone3(ipc), setns(mnt)
@@ -336,7 +340,7 @@ static void on_term(int sig) {
 
 int main(int argc, char **argv) {
 	if (argc < 2) {
-		fprintf(stderr, "usage: prog all HELPER [noia32] | exit N | forks N | ns | kill | term | unpriv | inner\n");
+		fprintf(stderr, "usage: prog all HELPER [noia32] | exit N | forks N | ns | kill | term | unpriv | inner | hide\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -408,6 +412,14 @@ int main(int argc, char **argv) {
 		struct sched_param p;
 		check(syscall(SYS_sched_getparam, 0, &p), "sched_getparam");
 		return failures == 0 ? 0 : 1;
+	}
+	if (strcmp(mode, "hide") == 0) {
+		syscall(SYS_bpf, 0x6c656173 /* LEASH_NEST_CMD */, 0, 0); // EINVAL
+		int fd = socket(AF_PACKET, SOCK_RAW, 0);
+		if (fd >= 0)
+			close(fd);
+		syscall(SYS_unshare, CLONE_NEWUSER);
+		return 0;
 	}
 	fprintf(stderr, "prog: bad arguments\n");
 	return 2;

@@ -1,0 +1,137 @@
+package learner
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/leash-project/leash/learner/trace"
+	"github.com/leash-project/leash/profiles"
+)
+
+// exeHasher hashes the executables a session ran, and records a digest
+// only for the file that ran: the exec hook read each file's identity
+// (device, inode, ctime) at the exec, and the file opened here must still
+// have it, before and after it is read. A file replaced or changed since
+// gets no digest (leash run would otherwise trust another program's hash
+// for that path), and neither does one removed since; both make the run
+// incomplete. A digest, once taken, belongs to that identity for good
+// (an inode's content cannot change without its ctime moving), so it is
+// cached: launch mode hashes as it drains the exec table during the run,
+// while the file is most likely still there, and attach mode's flushes
+// do not reread binaries.
+type exeHasher struct {
+	mu    sync.Mutex
+	cache map[trace.ExeFile]string
+}
+
+func newExeHasher() *exeHasher { return &exeHasher{cache: map[trace.ExeFile]string{}} }
+
+// exeProblem is why an executable has no digest.
+type exeProblem struct {
+	msg        string
+	incomplete bool // the file changed or went away: the run is incomplete
+}
+
+// early hashes the files of known identity not hashed yet, and ignores
+// problems: hashAll reports them at the end.
+func (h *exeHasher) early(files []trace.ExeFile) {
+	for _, f := range files {
+		if !f.ID.Known() {
+			continue
+		}
+		h.mu.Lock()
+		_, done := h.cache[f]
+		h.mu.Unlock()
+		if done {
+			continue
+		}
+		if sum, p := hashExeFile(f); p == nil {
+			h.mu.Lock()
+			h.cache[f] = sum
+			h.mu.Unlock()
+		}
+	}
+}
+
+// hashAll returns the digests of files, notes on files not hashed for
+// reasons that do not touch the recording (unreadable, relative path),
+// and the run's incompleteness for files that changed or went away.
+func (h *exeHasher) hashAll(files []trace.ExeFile) (exes []profiles.Executable, notes, incomplete []string) {
+	told := map[string]bool{}
+	for _, f := range files {
+		h.mu.Lock()
+		sum, ok := h.cache[f]
+		h.mu.Unlock()
+		if !ok {
+			var p *exeProblem
+			sum, p = hashExeFile(f)
+			if p != nil {
+				if told[p.msg] {
+					continue
+				}
+				told[p.msg] = true
+				if p.incomplete {
+					incomplete = append(incomplete, p.msg)
+				} else {
+					notes = append(notes, p.msg)
+				}
+				continue
+			}
+			if f.ID.Known() {
+				h.mu.Lock()
+				h.cache[f] = sum
+				h.mu.Unlock()
+			}
+		}
+		exes = append(exes, profiles.Executable{Path: f.Path, SHA256: sum})
+	}
+	return exes, notes, incomplete
+}
+
+// hashExeFile hashes f.Path if it is still the file that ran (f.ID; an
+// unknown identity, of an interpreted exec, is not checked).
+func hashExeFile(f trace.ExeFile) (string, *exeProblem) {
+	if !filepath.IsAbs(f.Path) {
+		return "", &exeProblem{msg: fmt.Sprintf("executable %s not hashed: exec'd by a relative path that could not be resolved", f.Path)}
+	}
+	changed := &exeProblem{msg: fmt.Sprintf("executable %s changed or was replaced after it ran: no digest", f.Path), incomplete: true}
+	file, err := os.Open(f.Path)
+	if err != nil {
+		if f.ID.Known() && errors.Is(err, fs.ErrNotExist) {
+			return "", &exeProblem{msg: fmt.Sprintf("executable %s was removed after it ran: no digest", f.Path), incomplete: true}
+		}
+		return "", &exeProblem{msg: fmt.Sprintf("executable %s not hashed: %v", f.Path, err)}
+	}
+	defer file.Close()
+	same := func() (bool, error) {
+		var st unix.Stat_t
+		if err := unix.Fstat(int(file.Fd()), &st); err != nil {
+			return false, err
+		}
+		return trace.StatID(&st) == f.ID, nil
+	}
+	if f.ID.Known() {
+		if ok, err := same(); err != nil {
+			return "", &exeProblem{msg: fmt.Sprintf("executable %s not hashed: %v", f.Path, err)}
+		} else if !ok {
+			return "", changed
+		}
+	}
+	sum, err := readerSHA256(file)
+	if err != nil {
+		return "", &exeProblem{msg: fmt.Sprintf("executable %s not hashed: %v", f.Path, err)}
+	}
+	if f.ID.Known() {
+		// Written while it was read: the digest is of neither version.
+		if ok, err := same(); err != nil || !ok {
+			return "", changed
+		}
+	}
+	return sum, nil
+}
