@@ -23,6 +23,7 @@ import (
 var KnownWidenings = map[string]bool{
 	"go-runtime":        true,
 	"glibc-portability": true,
+	"leash-spawn":       true,
 }
 
 // DefaultActions are the values run.defaultAction may take ("" is errno).

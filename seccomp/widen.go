@@ -127,6 +127,44 @@ var widenings = []Widening{
 	},
 }
 
+// leash-spawn is the widening leash up gives a component that spawns
+// another ($LEASH_SPAWN_<NAME>): the spawned component is started by a
+// nested leash run, inside the spawner's confinement, which holds it to
+// its own profile; the spawner's filter must let that leash run work. It
+// is the Go runtime's syscalls (those of go-runtime) and those of the
+// launch itself, found by tracing leash run as root and as another user.
+// Under no_new_privs none of them raises a privilege: seccomp and prctl
+// can only add filters and drop capabilities there, capset only lower the
+// sets, setres[ug]id and setgroups need capabilities the spawner's own
+// profile grants or not.
+func init() {
+	var groups []WidenGroup
+	for _, w := range widenings {
+		if w.Name != "go-runtime" {
+			continue
+		}
+		for _, g := range w.Groups {
+			g.Syscalls = append([]string(nil), g.Syscalls...)
+			g.Reason = "leash run for a spawned component: " + g.Reason
+			groups = append(groups, g)
+		}
+	}
+	groups = append(groups,
+		WidenGroup{Syscalls: []string{"execve", "prctl", "seccomp", "capget", "capset", "setsid", "close_range", "clone", "wait4", "pipe2"},
+			Reason: "leash run for a spawned component: no_new_privs, the capability sets, its filter, a new session, closing descriptors, then vfork and execve of the component"},
+		WidenGroup{Syscalls: []string{"getuid", "geteuid", "getgid", "getegid", "getpid", "prlimit64", "newfstatat", "fstat", "faccessat", "access", "openat", "read", "pread64", "lseek", "close", "write", "rseq", "set_robust_list", "set_tid_address", "brk", "arch_prctl"},
+			Reason: "leash run for a spawned component: starting up, reading its profile, checking the component's executable and, as root, the kernel log"},
+		WidenGroup{Syscalls: []string{"setgroups", "setresgid", "setresuid"},
+			Reason: "leash run for a spawned component, as root: clearing supplementary groups and setting the ids the component runs with"},
+	)
+	widenings = append(widenings, Widening{
+		Name: "leash-spawn",
+		Summary: "what leash run needs to start a spawned component held to its own profile " +
+			"from inside its spawner's confinement (leash up adds it to a spawner's filter)",
+		Groups: groups,
+	})
+}
+
 // Widenings returns the known widenings by name. The result is a copy.
 func Widenings() map[string]Widening {
 	out := map[string]Widening{}
