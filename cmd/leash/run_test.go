@@ -386,6 +386,99 @@ func TestRunForwardsSignals(t *testing.T) {
 	}
 }
 
+// TestRunForwardsSignalsToGroup: in a session of its own (the default)
+// the target's whole process group gets the forwarded signal, so a shell
+// stops together with the command it waits for; with --no-new-session
+// only the target gets it. The shell traps SIGTERM and runs the trap only
+// once its foreground sleep has ended: it ends early only if the sleep
+// got the signal too.
+func TestRunForwardsSignalsToGroup(t *testing.T) {
+	testutil.RequireRoot(t)
+	tests := []struct {
+		name  string
+		ns    []string
+		args  []string
+		group bool
+	}{
+		{"own session", []string{"net"}, nil, true},
+		{"own session, pid namespace", allNamespaces, nil, true},
+		{"no new session", []string{"net"}, []string{"--no-new-session"}, false},
+		{"no new session, pid namespace", allNamespaces, []string{"--no-new-session"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sleep := []string{"sleep", testutil.UniqueSleep(60)}
+			testutil.KillAtCleanup(t, sleep...)
+			p := openProfile("nobody", "")
+			p.Run.Namespaces = tt.ns
+			script := `trap 'echo sh: TERM' TERM; echo ready; ` + strings.Join(sleep, " ") + `; echo sh: done`
+			args := append(append([]string{"run", "-p", saveProfile(t, p)}, tt.args...), "--", "/bin/sh", "-c", script)
+			cmd := exec.Command(leashBin(t), args...)
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// A leftover sleep holds stdout: end it too when leash hangs.
+			timer := time.AfterFunc(15*time.Second, func() {
+				cmd.Process.Kill()
+				for _, pid := range testutil.Processes(sleep...) {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			})
+			defer timer.Stop()
+			sc := bufio.NewScanner(stdout)
+			if !sc.Scan() || sc.Text() != "ready" {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("target did not start: %q %s", sc.Text(), stderr.String())
+			}
+			// Signal once the sleep runs: a shell signalled before it
+			// forks would wait for the sleep whoever gets the signal.
+			if len(testutil.WaitStarted(10*time.Second, sleep...)) == 0 {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("the sleep did not start: %s", stderr.String())
+			}
+			start := time.Now()
+			cmd.Process.Signal(syscall.SIGTERM)
+			if !tt.group {
+				// Only the shell got it: the sleep still runs, and the
+				// shell waits for it. End the sleep to let it go on.
+				time.Sleep(500 * time.Millisecond)
+				pids := testutil.Processes(sleep...)
+				if len(pids) != 1 {
+					t.Errorf("sleep processes after SIGTERM: %v, want one (--no-new-session forwards to the target only)", pids)
+				}
+				for _, pid := range pids {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			var rest []string
+			for sc.Scan() {
+				rest = append(rest, sc.Text())
+			}
+			cmd.Wait()
+			if d := time.Since(start); tt.group && d > 5*time.Second {
+				t.Errorf("leash run took %s after SIGTERM: the sleep did not get it", d.Round(time.Millisecond))
+			}
+			if got := exitStatus(cmd.ProcessState); got != 0 {
+				t.Errorf("exit %d, want 0 (the shell's trap)\n%s", got, stderr.String())
+			}
+			if got := strings.Join(rest, "\n"); got != "sh: TERM\nsh: done" {
+				t.Errorf("the shell said %q after SIGTERM", got)
+			}
+			if left := testutil.WaitGone(2*time.Second, sleep...); len(left) > 0 {
+				t.Errorf("sleep %v still running after leash run exited", left)
+			}
+		})
+	}
+}
+
 // checkPIDNamespace finds the target below leash (pid) and checks its
 // NSpid: two levels under leash's init with a PID namespace, one without.
 func checkPIDNamespace(t *testing.T, pid int, pidns bool) {

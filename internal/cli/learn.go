@@ -45,7 +45,8 @@ $LEASH_SPAWN_<NAME> (which has this leash learn it into its own profile,
 whatever user the spawner runs as), the --driver
 shell command runs with $LEASH_COMPONENT_<NAME>_PID set (the pid of the
 leash process that supervises the component), then the components get
-SIGTERM (SIGKILL after 10s) and one profile per component is written to
+SIGTERM (SIGKILL after 10s; what a stopped one left in its process group
+gets SIGTERM once it has exited) and one profile per component is written to
 the manifest's profiles directory, with the manifest's run options and
 widenings. It exits with the driver's status (see docs/ci.md).
 

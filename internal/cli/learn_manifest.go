@@ -14,11 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/leash-project/leash/manifest"
 	"github.com/leash-project/leash/profiles"
@@ -27,6 +29,11 @@ import (
 // stopGrace bounds how long a stopped component may take to exit after
 // SIGTERM before it gets SIGKILL.
 const stopGrace = 10 * time.Second
+
+// drainGrace bounds how long a component's output is still read after it
+// exited: a descendant it left behind may hold its standard output open
+// for as long as it runs.
+const drainGrace = time.Second
 
 // loadManifest loads a manifest, mapping its errors to exit codes.
 func loadManifest(path string) (*manifest.Manifest, error) {
@@ -89,42 +96,86 @@ func prefixCopy(w io.Writer, mu *sync.Mutex, name string, r io.Reader) {
 type child struct {
 	name string
 	cmd  *exec.Cmd
+	// done closes when the process exited and was reaped (code is set):
+	// the component has exited, whoever still holds its output.
 	done chan struct{}
 	code int
-	wg   sync.WaitGroup // output copiers
+	// drained closes when its output was copied to the end, or for
+	// drainGrace after it exited, whichever comes first.
+	drained  chan struct{}
+	stopping atomic.Bool // stopChildrenBy is stopping it
 }
 
 // startChild starts argv as component name, its output prefixed.
 func startChild(name string, argv, env []string, dir string, stdout, stderr io.Writer, mu *sync.Mutex, exited chan<- *child) (*child, error) {
-	ch := &child{name: name, done: make(chan struct{})}
+	ch := &child{name: name, done: make(chan struct{}), drained: make(chan struct{})}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env, cmd.Dir = env, dir
 	cmd.Args[0] = "leash"
-	outR, err := cmd.StdoutPipe()
+	// Pipes of our own, not os/exec's: its Wait returns only once the
+	// output is closed (or after WaitDelay), so a component whose
+	// leftover descendant holds it would be seen exiting late. With
+	// *os.File outputs Wait returns when the process exits, and the
+	// output is drained apart, for at most drainGrace more.
+	outR, outW, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("start component %s: %w", name, err)
 	}
-	errR, err := cmd.StderrPipe()
+	errR, errW, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("start component %s: %w", name, err)
 	}
+	cmd.Stdout, cmd.Stderr = outW, errW
 	// Its own process group: a terminal's ^C reaches leash, which
 	// forwards it once, rather than every process at the same time.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
 		return nil, fmt.Errorf("start component %s: %w", name, err)
 	}
 	ch.cmd = cmd
-	ch.wg.Add(2)
-	go func() { defer ch.wg.Done(); prefixCopy(stdout, mu, name, outR) }()
-	go func() { defer ch.wg.Done(); prefixCopy(stderr, mu, name, errR) }()
+	var copiers sync.WaitGroup
+	copiers.Add(2)
+	go func() { defer copiers.Done(); prefixCopy(stdout, mu, name, outR) }()
+	go func() { defer copiers.Done(); prefixCopy(stderr, mu, name, errR) }()
 	go func() {
-		ch.wg.Wait()
+		pid := cmd.Process.Pid
+		// Exited, not reaped yet (WNOWAIT): the id of its process group
+		// cannot be reused until it is. A component leash stopped gets
+		// what it left in its group stopped too: leash learn's CMD runs
+		// in leash learn's group, and a shell stopped by SIGTERM would
+		// leave the command it waited for running. (leash run's target
+		// leads a group of its own, which leash run signals itself.)
+		var info unix.Siginfo
+		for {
+			err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+			if err != syscall.EINTR {
+				break
+			}
+		}
+		if ch.stopping.Load() {
+			syscall.Kill(-pid, syscall.SIGTERM)
+		}
 		ch.code = exitStatusOf(cmd.Wait())
 		close(ch.done)
 		if exited != nil {
 			exited <- ch
 		}
+		// Read what is left, for drainGrace at most: the read ends then
+		// close, and a leftover writing on gets EPIPE.
+		deadline := time.Now().Add(drainGrace)
+		outR.SetReadDeadline(deadline)
+		errR.SetReadDeadline(deadline)
+		copiers.Wait()
+		outR.Close()
+		errR.Close()
+		close(ch.drained)
 	}()
 	return ch, nil
 }
@@ -143,30 +194,51 @@ func exitStatusOf(err error) int {
 	return ExitFailure
 }
 
-// stopChildren sends SIGTERM to every child still running, waits at most
-// stopGrace, then sends SIGKILL and waits.
+// stopChildren stops every child still running: SIGTERM, then SIGKILL to
+// those left after stopGrace.
 func stopChildren(children []*child) {
+	stopChildrenBy(children, syscall.SIGTERM, time.Now().Add(stopGrace))
+}
+
+// stopChildrenBy sends sig (0: none, they got one already) to every
+// child still running, SIGKILL to those still running at deadline, and
+// waits for them to exit and for their output (drainGrace at most after
+// each exit).
+func stopChildrenBy(children []*child, sig syscall.Signal, deadline time.Time) {
 	for _, ch := range children {
-		select {
-		case <-ch.done:
-		default:
-			ch.cmd.Process.Signal(syscall.SIGTERM)
+		ch.stopping.Store(true)
+		if sig != 0 {
+			ch.signal(sig)
 		}
 	}
-	deadline := time.After(stopGrace)
+	grace := time.NewTimer(time.Until(deadline))
+	defer grace.Stop()
 	for _, ch := range children {
 		select {
 		case <-ch.done:
-		case <-deadline:
-			for _, c := range children {
-				select {
-				case <-c.done:
-				default:
-					c.cmd.Process.Kill()
-				}
-			}
+		case <-grace.C:
+			killChildren(children)
 			<-ch.done
 		}
+	}
+	for _, ch := range children {
+		<-ch.drained
+	}
+}
+
+// killChildren sends SIGKILL to every child still running.
+func killChildren(children []*child) {
+	for _, ch := range children {
+		ch.signal(syscall.SIGKILL)
+	}
+}
+
+// signal sends sig to the child unless it has exited.
+func (ch *child) signal(sig os.Signal) {
+	select {
+	case <-ch.done:
+	default:
+		ch.cmd.Process.Signal(sig)
 	}
 }
 

@@ -45,9 +45,13 @@ as ambient capabilities for a non-root user), no_new_privs, and last the
 seccomp filter of leash filter, installed on the exec'ing thread just
 before execve.
 
+leash forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to
+CMD's whole process group (CMD leads one in its new session), so the
+children of a shell stop with it; with --no-new-session to CMD alone.
 With a PID namespace leash stays as the namespace's init: it reaps
-orphans, forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2,
-and exits with CMD's status (128+N when signal N killed it). leash exits
+orphans, passes the signals on, and exits with CMD's status (128+N when
+signal N killed it); when it exits the kernel kills what is left in the
+namespace. leash exits
 126 when CMD could not be executed, 127 when it was not found, 125 when
 the confinement could not be set up, and 2 for a bad profile.
 
@@ -121,7 +125,7 @@ same bytes.`,
 	f.StringVar(&denialsJSON, "denials-json", "", "also write the denials as JSON lines to `FILE`")
 	f.StringVar(&report, "report", "", "complain mode: write the syscalls the profile lacks as a profile fragment to `FILE`")
 	f.IntSliceVar(&keepFDs, "keep-fd", nil, "keep descriptor `N` open in CMD (repeatable)")
-	f.BoolVar(&noNewSession, "no-new-session", false, "keep CMD in leash's session and terminal (allows TIOCSTI input injection)")
+	f.BoolVar(&noNewSession, "no-new-session", false, "keep CMD in leash's session and terminal (allows TIOCSTI input injection; signals go to CMD alone, not its process group)")
 	f.BoolVar(&allowDigest, "allow-digest-mismatch", false, "run CMD even when its sha256 is not one the profile records")
 	f.StringVar(&verifyKey, "verify-key", "", "refuse the profile unless its signature verifies with the public key `PUB`")
 	f.StringVar(&signature, "signature", "", "the profile's signature `FILE` (default: PROFILE.sig)")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,6 +30,14 @@ under its profile (PROFILES/NAME.yaml), prefixes each output line with
 exits as soon as one component exits, with that component's status, after
 stopping the others (SIGTERM, then SIGKILL after 10s). It is a small
 supervisor, not a container engine: no restarts, no health checks.
+
+A component has exited when its leash run has, even if processes it left
+behind still hold its output: that is read for one more second at most.
+SIGINT and SIGTERM stop the whole system: a component still running 10s
+later gets SIGKILL. leash run passes signals on to its command's whole
+process group, so a shell's children stop with it; a descendant that
+ignores SIGTERM survives the SIGKILL of leash run unless the component
+has a PID namespace (run.namespaces: [pid]), which dies with it.
 
 A component another one spawns (spawnedBy) runs inside its spawner's
 confinement: $LEASH_SPAWN_<NAME> runs its arguments directly, and the
@@ -131,21 +140,39 @@ func up(c *cobra.Command, file string) error {
 		}
 		children = append(children, ch)
 	}
+	// SIGINT and SIGTERM ask the system to stop: the components get the
+	// signal, and SIGKILL stopGrace later, the one that has not exited by
+	// then first. (SIGHUP may ask a component to reload: it is only
+	// passed on.)
+	var deadline time.Time
+	var killAt <-chan time.Time
 	var first *child
 	for first == nil {
 		select {
-		case ch := <-exited:
-			first = ch
+		case first = <-exited:
 		case s := <-sigs:
 			for _, ch := range children {
-				ch.cmd.Process.Signal(s)
+				ch.signal(s)
 			}
+			if killAt == nil && s != syscall.SIGHUP {
+				deadline = time.Now().Add(stopGrace)
+				killAt = time.After(stopGrace)
+			}
+		case <-killAt:
+			killChildren(children)
 		}
 	}
+	// Its last lines before the note (drained is bounded: a descendant it
+	// left holding its output delays this by drainGrace at most).
+	<-first.drained
 	mu.Lock()
 	fmt.Fprintf(stderr, "leash: up: %s exited with status %d; stopping the others\n", first.name, first.code)
 	mu.Unlock()
-	stopChildren(children)
+	if killAt != nil {
+		stopChildrenBy(children, 0, deadline)
+	} else {
+		stopChildren(children)
+	}
 	if first.code != 0 {
 		return Exit(first.code, nil)
 	}

@@ -138,7 +138,14 @@ func childMain(pl *plan) {
 		targetMain(pl)
 	}
 	syscall.RawSyscall(unix.SYS_CLOSE, pl.repfd, 0, 0)
-	initLoop(pl, pid)
+	// In a new session the target leads a process group of its own
+	// (setpgid in pl.creds, before its execve, which this vfork waited
+	// for): the signals go to the whole group, kill(-pid).
+	to := pid
+	if pl.newSession {
+		to = -pid
+	}
+	initLoop(pl, pid, to)
 }
 
 // targetMain drops privileges and execs the target.
@@ -165,19 +172,20 @@ func targetMain(pl *plan) {
 }
 
 // initLoop waits for the forwarded signals (blocked since the fork, so
-// queued even though pid 1 has no handler) and for children, reaps every
-// zombie, and exits with the target's status.
+// queued even though pid 1 has no handler) and passes them on to to (the
+// target, or its process group), waits for children, reaps every zombie,
+// and exits with the target's status.
 //
 //go:nosplit
 //go:norace
-func initLoop(pl *plan, target uintptr) {
+func initLoop(pl *plan, target, to uintptr) {
 	for {
 		sig, _, e := syscall.RawSyscall6(unix.SYS_RT_SIGTIMEDWAIT, uintptr(unsafe.Pointer(&pl.waitSet)), uintptr(unsafe.Pointer(&pl.siginfo[0])), 0, 8, 0, 0)
 		if e != 0 {
 			continue // EINTR
 		}
 		if sig != uintptr(syscall.SIGCHLD) {
-			syscall.RawSyscall(unix.SYS_KILL, target, sig, 0)
+			syscall.RawSyscall(unix.SYS_KILL, to, sig, 0)
 			continue
 		}
 		for {

@@ -23,13 +23,21 @@
 // that catches them also forwards them, so nothing is started or woken
 // after the clone. The launcher forwards SIGINT, SIGTERM, SIGHUP,
 // SIGQUIT, SIGUSR1 and SIGUSR2 to the child, waits for it, and exits
-// with its status.
+// with its status. In a new session (the default) the target leads a
+// process group of its own and the signals go to the whole group, as a
+// terminal's go to a whole job: a shell stopped by SIGTERM does not leave
+// the command it waited for running. With --no-new-session they go to
+// the target alone. The launcher waits for the child without reaping it
+// (waitid WNOWAIT) and stops forwarding before it reaps it, so the pid
+// and group id it signals cannot have been reused.
 //
 // Without a PID namespace the child execs the command itself: it becomes
 // the target. With one, the child is pid 1 of the new namespace: it starts
 // the target and stays as init, waiting with rt_sigtimedwait for SIGCHLD
 // and the forwarded signals (kept blocked, so the kernel queues them for
-// pid 1 although it has no handler): it forwards those to the target,
+// pid 1 although it has no handler): it forwards those to the target
+// (to its process group: in a new session the target calls setpgid
+// before its execve, since the init leads the session and its group),
 // reaps every zombie re-parented to it, and exits with the target's
 // status (128+N when signal N killed it). It keeps root but runs no Go
 // code and never execs; the target cannot signal it meaningfully or
@@ -63,9 +71,10 @@
 //     (close_range CLOSE_RANGE_CLOEXEC) but the --keep-fd ones, which keep
 //     their numbers.
 //  5. With a PID namespace, init forks the target here; the rest runs in
-//     the target's process. The capability bounding set is reduced to the
-//     needed set (PR_CAPBSET_DROP needs CAP_SETPCAP, so it comes before
-//     the uid switch); PR_SET_KEEPCAPS; supplementary groups cleared;
+//     the target's process, which in a new session first gets a process
+//     group of its own (setpgid). The capability bounding set is reduced
+//     to the needed set (PR_CAPBSET_DROP needs CAP_SETPCAP, so it comes
+//     before the uid switch); PR_SET_KEEPCAPS; supplementary groups cleared;
 //     setresgid; setresuid; capset of permitted, effective and inheritable
 //     to the needed set; PR_CAP_AMBIENT_RAISE of each needed capability so
 //     that a non-root target keeps them across execve; PR_SET_NO_NEW_PRIVS.

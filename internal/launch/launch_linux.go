@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Options say how the launcher starts the child. The target inherits
@@ -38,6 +40,12 @@ type Options struct {
 // target (attach) once it runs. Nothing is started or woken after the
 // clone, when a second runnable goroutine would make the scheduler wake
 // another thread on the CPU the new child needs.
+//
+// When the target leads a process group of its own (it started a new
+// session), they go to the whole group, as a terminal's ^C goes to a
+// whole job: otherwise a shell killed by SIGTERM would leave the command
+// it was waiting for running, re-parented to pid 1 and still holding
+// leash's standard output.
 type Signals struct {
 	ch    chan os.Signal
 	ready chan struct{}
@@ -45,6 +53,7 @@ type Signals struct {
 
 	mu      sync.Mutex
 	pid     int              // the child to forward to; 0: none yet
+	group   bool             // forward to pid's process group (kill(-pid))
 	pending []syscall.Signal // caught while there was no child
 }
 
@@ -75,21 +84,32 @@ func (s *Signals) forward(sig syscall.Signal) {
 		s.pending = append(s.pending, sig)
 		return
 	}
+	s.kill(sig)
+}
+
+// kill sends sig to the child, or to its process group. Call it with mu
+// held.
+func (s *Signals) kill(sig syscall.Signal) {
+	if s.group {
+		syscall.Kill(-s.pid, sig)
+		return
+	}
 	syscall.Kill(s.pid, sig)
 }
 
-// attach makes pid the target of the signals, and passes on those caught
-// so far; attach(0) stops forwarding (the child was reaped: its pid may
-// be reused).
-func (s *Signals) attach(pid int) {
+// attach makes pid (its process group when group is set) the target of
+// the signals, and passes on those caught so far; attach(0, false) stops
+// forwarding (the child is about to be reaped: its pid, and so the id of
+// its group, may then be reused).
+func (s *Signals) attach(pid int, group bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pid = pid
+	s.pid, s.group = pid, group
 	if pid == 0 {
 		return
 	}
 	for _, sig := range s.pending {
-		syscall.Kill(pid, sig)
+		s.kill(sig)
 	}
 	s.pending = nil
 }
@@ -131,7 +151,7 @@ var cloneFlags = map[string]uintptr{
 }
 
 // Forwarded are the signals the launcher and the init pass on to the
-// target.
+// target (to its process group in a new session; see Signals).
 var Forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
 // Run starts the child (see the package documentation), waits for it and
@@ -205,7 +225,12 @@ func Run(s *Spec, opts Options) (*Result, error) {
 	}
 	closeW()
 	res := &Result{PID: pid}
-	sigs.attach(pid)
+	// With a new session and no PID namespace the child is the target
+	// and leads its own process group (setsid, before this vfork
+	// returned): the group gets the signals. With a PID namespace the
+	// child is the init, which leads the session; it passes them on to
+	// the target's group itself (initLoop).
+	sigs.attach(pid, pl.newSession && !pl.pidns)
 	var msgs []byte
 	buf := make([]byte, 512)
 	for {
@@ -218,6 +243,23 @@ func Run(s *Spec, opts Options) (*Result, error) {
 		}
 		msgs = append(msgs, buf[:n]...)
 	}
+	// Wait for the child to exit without reaping it (WNOWAIT): until it
+	// is reaped its pid cannot be reused, and neither can the id of its
+	// process group, so a signal caught meanwhile still reaches what is
+	// left of the group.
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			sigs.attach(0, false)
+			return nil, fmt.Errorf("wait for confined child: %w", err)
+		}
+		break
+	}
+	sigs.attach(0, false)
 	var ws syscall.WaitStatus
 	for {
 		_, err := syscall.Wait4(pid, &ws, 0, nil)
@@ -225,12 +267,10 @@ func Run(s *Spec, opts Options) (*Result, error) {
 			continue
 		}
 		if err != nil {
-			sigs.attach(0)
-			return nil, fmt.Errorf("wait for confined child: %w", err)
+			return nil, fmt.Errorf("reap confined child: %w", err)
 		}
 		break
 	}
-	sigs.attach(0)
 	// The init shared the plan's memory and ran on pl.stack (forkChild):
 	// both stay until it is reaped, here.
 	runtime.KeepAlive(pl)

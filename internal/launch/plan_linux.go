@@ -42,9 +42,10 @@ type plan struct {
 	creds []op // in the target's process: capabilities, ids, no_new_privs
 	what  []string
 
-	pidns   bool
-	repfd   uintptr
-	forkIdx uint32 // description of the init's fork of the target
+	pidns      bool
+	newSession bool // the child starts a session (and a process group) of its own
+	repfd      uintptr
+	forkIdx    uint32 // description of the init's fork of the target
 
 	// canExec: the target checks path as its own uid before the filter.
 	stat unix.Stat_t
@@ -120,7 +121,7 @@ func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
 			return nil, fmt.Errorf("exec %s: argument or environment with a NUL byte", s.Path)
 		}
 	}
-	pl := &plan{pidns: s.HasNamespace("pid"), repfd: uintptr(repfd)}
+	pl := &plan{pidns: s.HasNamespace("pid"), newSession: newSession, repfd: uintptr(repfd)}
 	pl.forkIdx = pl.describe("fork the target in the PID namespace")
 
 	// Step 4 part: the session first (before anything can fail in a way
@@ -173,7 +174,14 @@ func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
 	}
 	pl.sys(&pl.setup, "mark descriptors close-on-exec", 0, unix.SYS_CLOSE_RANGE, uintptr(lo), uintptr(^uint32(0)), unix.CLOSE_RANGE_CLOEXEC)
 
-	// Step 5: capabilities and ids, in the target's own process.
+	// Step 5: with a PID namespace the init leads the session; the target
+	// gets a process group of its own, which the init forwards signals
+	// to (initLoop), so that they reach its children as well. First, while
+	// the target still has the init's ids.
+	if pl.pidns && newSession {
+		pl.sys(&pl.creds, "start a process group for the target", 0, unix.SYS_SETPGID, 0, 0)
+	}
+	// Then capabilities and ids, in the target's own process.
 	if err := pl.privileges(s); err != nil {
 		return nil, err
 	}
