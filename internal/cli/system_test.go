@@ -238,18 +238,24 @@ func TestUpExitStatus(t *testing.T) {
 	leash := buildGo(t, t.TempDir(), "cmd/leash")
 	work := t.TempDir()
 	man := filepath.Join(work, "leash.yaml")
-	doc := `apiVersion: leash/v1
+	// The quitter leaves a mark as it ends, and the driver waits for it:
+	// learning must see the quitter's whole run, exit included, however
+	// slow a loaded machine starts it (stopped early, its profile would
+	// lack exit_group and the run under it would fail).
+	done := filepath.Join(work, "quitter.done")
+	doc := fmt.Sprintf(`apiVersion: leash/v1
 kind: System
 components:
   - name: quitter
-    command: [/bin/sh, -c, "echo starting; sleep 0.3; exit 7"]
+    command: [/bin/sh, -c, "echo starting; sleep 0.3; : > %s; exit 7"]
   - name: sleeper
     command: [/bin/sleep, "60"]
-`
+`, done)
 	if err := os.WriteFile(man, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(leash, "learn", "-f", man, "--linger", "0s", "--driver", "sleep 1").CombinedOutput(); err != nil {
+	driver := fmt.Sprintf("i=0; until [ -e %s ] || [ $i -ge 300 ]; do sleep 0.1; i=$((i+1)); done; sleep 0.2", done)
+	if out, err := exec.Command(leash, "learn", "-f", man, "--linger", "0s", "--driver", driver).CombinedOutput(); err != nil {
 		t.Fatalf("leash learn -f: %v\n%s", err, out)
 	}
 	start := time.Now()
