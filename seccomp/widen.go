@@ -150,9 +150,9 @@ func init() {
 		}
 	}
 	groups = append(groups,
-		WidenGroup{Syscalls: []string{"execve", "prctl", "seccomp", "capget", "capset", "setsid", "close_range", "clone", "wait4", "pipe2"},
+		WidenGroup{Syscalls: []string{"execve", "prctl", "seccomp", "capget", "capset", "setsid", "setpgid", "close_range", "clone", "wait4", "waitid", "pipe2"},
 			Reason: "leash run for a spawned component: no_new_privs, the capability sets, its filter, a new session, closing descriptors, then vfork and execve of the component"},
-		WidenGroup{Syscalls: []string{"getuid", "geteuid", "getgid", "getegid", "getpid", "prlimit64", "newfstatat", "fstat", "faccessat", "access", "openat", "read", "pread64", "lseek", "close", "write", "rseq", "set_robust_list", "set_tid_address", "brk", "arch_prctl"},
+		WidenGroup{Syscalls: []string{"getuid", "geteuid", "getgid", "getegid", "getgroups", "getpid", "prlimit64", "newfstatat", "fstat", "faccessat", "faccessat2", "access", "readlinkat", "getcwd", "openat", "read", "pread64", "lseek", "close", "write", "rseq", "set_robust_list", "set_tid_address", "brk", "arch_prctl"},
 			Reason: "leash run for a spawned component: starting up, reading its profile, checking the component's executable and, as root, the kernel log"},
 		WidenGroup{Syscalls: []string{"setgroups", "setresgid", "setresuid"},
 			Reason: "leash run for a spawned component, as root: clearing supplementary groups and setting the ids the component runs with"},

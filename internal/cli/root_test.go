@@ -22,7 +22,8 @@ func TestRegisteredNames(t *testing.T) {
 	if root := newTree(&out, &out, "run"); len(root.Commands()) != 1 || root.Commands()[0].Name() != "run" {
 		t.Errorf("newTree(run) built %d commands, want run alone", len(root.Commands()))
 	}
-	if root := newTree(&out, &out, "no-such-command"); len(root.Commands()) != len(factories) {
-		t.Errorf("newTree(unknown) built %d commands, want all %d", len(root.Commands()), len(factories))
+	// All of them, and cobra's completion command.
+	if root := newTree(&out, &out, "no-such-command"); len(root.Commands()) != len(factories)+1 {
+		t.Errorf("newTree(unknown) built %d commands, want all %d and completion", len(root.Commands()), len(factories))
 	}
 }

@@ -204,6 +204,7 @@ components:
 	// The same system, confined.
 	var upOut strings.Builder
 	up := exec.Command(leash, "up", "-f", man)
+	up.Env = append(os.Environ(), "EXECUTOR_PROBE_NET="+addr)
 	up.Stdout, up.Stderr = &upOut, &upOut
 	if err := up.Start(); err != nil {
 		t.Fatal(err)
@@ -228,6 +229,24 @@ components:
 		if !strings.Contains(upOut.String(), want) {
 			t.Errorf("leash up output lacks %q:\n%s", want, upOut.String())
 		}
+	}
+	// The executor is held to its own profile, not to the orchestrator's
+	// (which connects to the backend): its connect is refused.
+	if !strings.Contains(upOut.String(), "executor: probe: network refused:") ||
+		!strings.Contains(upOut.String(), "operation not permitted") {
+		t.Errorf("the executor's probe was not refused under leash up:\n%s", upOut.String())
+	}
+	// Control: unconfined, the same probe reaches the backend, so the
+	// refusal above is the profile's doing.
+	probe := exec.Command(executor, filepath.Join(work, "confined.txt"))
+	probe.Env = append(os.Environ(), "EXECUTOR_PROBE_NET="+addr)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen on %s for the control: %v", addr, err)
+	}
+	defer ln.Close()
+	if out, err := probe.CombinedOutput(); err != nil || !strings.Contains(string(out), "executor: probe: network reached") {
+		t.Errorf("control: unconfined executor probe: %v\n%s", err, out)
 	}
 }
 
@@ -329,5 +348,12 @@ components:
 	}
 	if parent.Run.User != "nobody" {
 		t.Errorf("parent: run.user %q, want nobody", parent.Run.User)
+	}
+
+	// Under leash up the kid is started by a leash run as nobody, inside
+	// the parent's confinement, and the same work succeeds.
+	out, err = exec.Command(leash, "up", "-f", man).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "parent | nobody") || strings.Contains(string(out), "denied") {
+		t.Errorf("leash up: %v (want exit 0, no denial)\n%s", err, out)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,13 +40,17 @@ process group, so a shell's children stop with it; a descendant that
 ignores SIGTERM survives the SIGKILL of leash run unless the component
 has a PID namespace (run.namespaces: [pid]), which dies with it.
 
-A component another one spawns (spawnedBy) runs inside its spawner's
-confinement: $LEASH_SPAWN_<NAME> runs its arguments directly, and the
-spawner runs under the union of its own profile and those of the
-components it spawns (seccomp filters stack, so a nested filter could only
-narrow what the spawner's allows; the spawned component is therefore not
-held to its own profile alone under leash up). Each profile is still learned
-apart (leash learn -f), so leash diff shows what each component needs.
+A component another one spawns (spawnedBy) is held to its own profile:
+$LEASH_SPAWN_<NAME> is a leash run of that profile, started by the
+spawner inside the spawner's confinement, which adds the component's
+filter on top of the spawner's and drops capabilities it does not need.
+Seccomp filters stack, so the spawner's filter must allow what the
+component does: the spawner runs under the union of its own profile and
+those of the components it spawns, widened by leash-spawn (the syscalls
+of that nested leash run; see leash filter --explain). The component's
+uid, gid, namespaces and mounts are its spawner's (leash notes it when its
+profile asks for others), and the leash binary must be executable by the
+spawner's user.
 
 Exit status: that of the first component to exit; 2 for a bad manifest or
 profile; 125 when a component could not be started.`,
@@ -83,43 +88,56 @@ func up(c *cobra.Command, file string) error {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return Exit(ExitFailure, fmt.Errorf("up: %w", err))
 	}
-	spawnEnv, err := writeSpawnWrappers(m, tmp, func(manifest.Component) []string { return nil })
-	if err != nil {
-		return Exit(ExitFailure, fmt.Errorf("up: %w", err))
-	}
 	// Profiles first, all of them: a bad one stops everything before
 	// anything starts.
 	profileFor := map[string]string{}
 	for _, comp := range m.TopLevel() {
 		path := m.ProfilePath(comp)
-		p, err := loadInput(path)
-		if err != nil {
-			return err
-		}
-		spawned := spawnedTree(m, comp.Name)
-		if len(spawned) == 0 {
+		if len(m.Spawned(comp.Name)) == 0 {
+			if _, err := loadInput(path); err != nil {
+				return err
+			}
 			profileFor[comp.Name] = path
 			continue
 		}
-		ps := []*profiles.Profile{p}
-		for _, s := range spawned {
-			sp, err := loadInput(m.ProfilePath(s))
-			if err != nil {
-				return err
-			}
-			ps = append(ps, sp)
-		}
-		u, err := profiles.MergeWith(profiles.MergeOptions{Component: comp.Name}, ps...)
+		u, err := upProfile(m, comp)
 		if err != nil {
-			return Exit(ExitInput, fmt.Errorf("up: component %s: %w", comp.Name, err))
+			return err
 		}
-		u.Run = p.Run
-		union := filepath.Join(tmp, comp.Name+".union.yaml")
-		if err := profiles.Save(union, u); err != nil {
+		if profileFor[comp.Name], err = saveUpProfile(tmp, comp.Name+".union.yaml", u); err != nil {
 			return Exit(ExitFailure, fmt.Errorf("up: %w", err))
 		}
-		os.Chmod(union, 0o644)
-		profileFor[comp.Name] = union
+	}
+	// A spawned component is started by $LEASH_SPAWN_<NAME>: a leash run,
+	// inside its spawner's confinement, of its own profile (with those it
+	// spawns in turn). The filter it installs stacks on the spawner's, so
+	// the component is held to its own syscalls, capabilities and
+	// families; namespaces, ids and mounts are the spawner's, since that
+	// leash run has no privilege to change them.
+	nestedFor := map[string]string{}
+	for _, comp := range m.Components {
+		if comp.SpawnedBy == "" {
+			continue
+		}
+		p, err := upProfile(m, comp)
+		if err != nil {
+			return err
+		}
+		own := p.Run
+		p.Run = profiles.RunOptions{DefaultAction: own.DefaultAction, ClearEnv: own.ClearEnv, Env: own.Env}
+		if own.User != "" || own.Group != "" || len(own.Namespaces) > 0 || own.PrivateTmp || own.ProtectSystem != "" || own.ProtectHome {
+			fmt.Fprintf(stderr, "leash: note: up: %s runs inside %s's confinement: its run.user, run.group, namespaces and mount options are %s's\n",
+				comp.Name, comp.SpawnedBy, comp.SpawnedBy)
+		}
+		if nestedFor[comp.Name], err = saveUpProfile(tmp, comp.Name+".nested.yaml", p); err != nil {
+			return Exit(ExitFailure, fmt.Errorf("up: %w", err))
+		}
+	}
+	spawnEnv, err := writeSpawnWrappers(m, tmp, func(c manifest.Component) []string {
+		return []string{self, "run", "-p", nestedFor[c.Name], "--component", c.Name, "--"}
+	})
+	if err != nil {
+		return Exit(ExitFailure, fmt.Errorf("up: %w", err))
 	}
 
 	sigs := make(chan os.Signal, 4)
@@ -177,6 +195,49 @@ func up(c *cobra.Command, file string) error {
 		return Exit(first.code, nil)
 	}
 	return nil
+}
+
+// upProfile is the profile leash up confines comp with: its own, or, when
+// it spawns other components, the union with theirs (they run inside its
+// filter: seccomp filters stack) with the leash-spawn widening, for the
+// leash run that starts each of them under its own profile. Run options
+// are comp's own.
+func upProfile(m *manifest.Manifest, comp manifest.Component) (*profiles.Profile, error) {
+	p, err := loadInput(m.ProfilePath(comp))
+	if err != nil {
+		return nil, err
+	}
+	spawned := spawnedTree(m, comp.Name)
+	if len(spawned) == 0 {
+		return p, nil
+	}
+	ps := []*profiles.Profile{p}
+	for _, s := range spawned {
+		sp, err := loadInput(m.ProfilePath(s))
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, sp)
+	}
+	u, err := profiles.MergeWith(profiles.MergeOptions{Component: comp.Name}, ps...)
+	if err != nil {
+		return nil, Exit(ExitInput, fmt.Errorf("up: component %s: %w", comp.Name, err))
+	}
+	u.Run = p.Run
+	if !slices.Contains(u.Widen, "leash-spawn") {
+		u.Widen = append(u.Widen, "leash-spawn")
+	}
+	return u, nil
+}
+
+// saveUpProfile writes p as dir/name, readable by a spawner of any user
+// and writable by root alone, as leash run requires.
+func saveUpProfile(dir, name string, p *profiles.Profile) (string, error) {
+	path := filepath.Join(dir, name)
+	if err := profiles.Save(path, p); err != nil {
+		return "", err
+	}
+	return path, os.Chmod(path, 0o644)
 }
 
 // spawnedTree lists the components name spawns, directly or not.

@@ -365,14 +365,20 @@ func (pl *plan) privileges(s *Spec) error {
 	}
 	if os.Geteuid() == 0 {
 		// The bounding set first: PR_CAPBSET_DROP needs CAP_SETPCAP, which
-		// the uid switch takes away from a non-root target.
+		// the uid switch takes away from a non-root target. Only what is
+		// still in it: a leash run inside a confined root component (a
+		// spawned component under leash up) has neither those capabilities
+		// nor CAP_SETPCAP.
 		for c := 0; c <= last; c++ {
-			if !keep[c] {
+			if !keep[c] && inBoundingSet(c) {
 				pl.sys(&pl.creds, "drop "+capName(c)+" from the bounding set", 0, unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c))
 			}
 		}
 		pl.sys(&pl.creds, "keep capabilities across setuid", 0, unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 1)
-		pl.sys(&pl.creds, "clear supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
+		// setgroups needs CAP_SETGID even to clear an empty list.
+		if groups, err := unix.Getgroups(); err != nil || len(groups) > 0 {
+			pl.sys(&pl.creds, "clear supplementary groups", 0, unix.SYS_SETGROUPS, 0, 0)
+		}
 		pl.sys(&pl.creds, fmt.Sprintf("setresgid %d", s.GID), 0, unix.SYS_SETRESGID, uintptr(s.GID), uintptr(s.GID), uintptr(s.GID))
 		pl.sys(&pl.creds, fmt.Sprintf("setresuid %d", s.UID), 0, unix.SYS_SETRESUID, uintptr(s.UID), uintptr(s.UID), uintptr(s.UID))
 	} else if s.UID != os.Getuid() || s.GID != os.Getgid() {
@@ -431,4 +437,12 @@ func (pl *plan) tailArgs(s *Spec) error {
 func atFDCWD() uintptr {
 	fd := unix.AT_FDCWD
 	return uintptr(fd)
+}
+
+// inBoundingSet reports whether capability c is in leash's bounding set,
+// which the child inherits; true when that cannot be read, so that the
+// drop is tried and its failure reported.
+func inBoundingSet(c int) bool {
+	in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+	return err != nil || in == 1
 }
