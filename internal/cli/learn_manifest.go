@@ -309,6 +309,16 @@ func learnSystem(stdout, stderr io.Writer, m *manifest.Manifest, driver string, 
 		return 0, Exit(ExitFailure, fmt.Errorf("learn: %w", err))
 	}
 
+	// Learning runs each component as its user, but not yet in the
+	// namespaces and mounts its run: options give it under leash up: say
+	// so, since what it touches there (a private /tmp, a read-only /usr)
+	// can differ.
+	for _, c := range m.Components {
+		if r := c.Run; len(r.Namespaces) > 0 || r.PrivateTmp || r.ProtectSystem != "" || r.ProtectHome {
+			fmt.Fprintf(stderr, "leash: note: learn: %s is learned outside the namespaces and mounts of its run: options; try its profile under them with leash run -p PROFILE --mode complain before enforcing\n", c.Name)
+		}
+	}
+
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
