@@ -534,7 +534,7 @@ func TestLearnTrue(t *testing.T) {
 	}
 	p := loadProfile(t, path, res)
 	// The hooks in use are said on stderr, as the profile records them.
-	said := fmt.Sprintf("leash: recording syscalls via %s, capability checks via %s,",
+	said := fmt.Sprintf("leash: hooks in use: syscalls %s, capability checks %s,",
 		p.Provenance.Runs[0].Methods["syscalls"], p.Provenance.Runs[0].Methods["capabilities"])
 	if !strings.Contains(res.Stderr, said) {
 		t.Errorf("stderr does not say which hooks record (want %q):\n%s", said, res.Stderr)

@@ -186,13 +186,5 @@ func openTracer(stderr io.Writer) (*trace.Tracer, error) {
 	for _, w := range tr.Warnings() {
 		fmt.Fprintf(stderr, "leash: %s\n", w)
 	}
-	// Say which hooks record what: a reviewer of the run's output should
-	// not have to open the profile to learn that a fallback was taken.
-	m := tr.Methods()
-	fmt.Fprintf(stderr, "leash: recording syscalls via %s, capability checks via %s, processes via %s\n",
-		m[trace.MethodSyscalls], m[trace.MethodCapabilities], m[trace.MethodProcesses])
-	for _, n := range tr.Notes() {
-		fmt.Fprintf(stderr, "leash: note: %s\n", n)
-	}
 	return tr, nil
 }

@@ -82,6 +82,9 @@ func (af *attachFlags) run(c *cobra.Command, output, component string) error {
 		Warn:          stderr,
 		Signals:       true,
 		Ready: func() {
+			for _, l := range tr.Describe() {
+				fmt.Fprintf(stderr, "leash: %s\n", l)
+			}
 			fmt.Fprintf(stderr, "leash: recording; the profile is written to %s every %s and at the end\n", output, af.flush)
 		},
 	}

@@ -438,6 +438,19 @@ func (t *Tracer) CapabilitiesRecorded() bool { return t.methods[MethodCapabiliti
 // Warnings are problems found at Open that do not stop learning.
 func (t *Tracer) Warnings() []string { return append([]string(nil), t.warnings...) }
 
+// Describe says which hook records what, and which fallbacks were taken
+// and why, as lines for the user: detection happens at Open, and a
+// reviewer of the run's output should not have to open the profile to
+// learn that a fallback was taken.
+func (t *Tracer) Describe() []string {
+	out := []string{fmt.Sprintf("hooks in use: syscalls %s, capability checks %s, processes %s",
+		t.methods[MethodSyscalls], t.methods[MethodCapabilities], t.methods[MethodProcesses])}
+	for _, n := range t.notes {
+		out = append(out, "note: "+n)
+	}
+	return out
+}
+
 // Notes say which fallbacks were taken and why (hooks this kernel refused),
 // for a verbose log; Methods names the hooks in use.
 func (t *Tracer) Notes() []string { return append([]string(nil), t.notes...) }

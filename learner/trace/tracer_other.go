@@ -22,6 +22,7 @@ func Open(Options) (*Tracer, error) {
 }
 
 func (t *Tracer) Methods() map[string]string            { return nil }
+func (t *Tracer) Describe() []string                    { return nil }
 func (t *Tracer) CapabilitiesRecorded() bool            { return false }
 func (t *Tracer) Warnings() []string                    { return nil }
 func (t *Tracer) Close() error                          { return nil }
