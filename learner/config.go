@@ -35,6 +35,9 @@ type Config struct {
 	Warn io.Writer
 	// ForwardSignals relays SIGINT, SIGTERM, SIGHUP and SIGQUIT to CMD.
 	ForwardSignals bool
+	// Ready, when not nil, is called once the command and user are found
+	// good, just before the command starts.
+	Ready func()
 }
 
 // Result is a finished session.

@@ -90,9 +90,8 @@ func Learn(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The input is good: say how this run is recorded.
-	for _, l := range cfg.Tracer.Describe() {
-		fmt.Fprintf(cfg.Warn, "leash: %s\n", l)
+	if cfg.Ready != nil {
+		cfg.Ready() // the input is good: the command starts now
 	}
 	if _, err := buildinfo.ReadFile(path); err == nil {
 		fmt.Fprintf(cfg.Warn, "leash: %s is a Go program: consider adding the go-runtime widening (widen: [go-runtime]) so runtime syscalls a short run misses are allowed\n", path)

@@ -121,6 +121,11 @@ filter rejects never reach leash). See docs/ci.md.`,
 				Stderr:         stderr,
 				Warn:           stderr,
 				ForwardSignals: true,
+				Ready: func() {
+					for _, l := range tr.Describe() {
+						fmt.Fprintf(stderr, "leash: %s\n", l)
+					}
+				},
 			}
 			if f, ok := stderr.(*os.File); ok && learnIsTerminal(f) {
 				cfg.Status = f

@@ -782,90 +782,16 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	var errs []error
-	// Tasks: value holds the session.
-	var tid uint32
-	var ti bpf.LeashTaskInfo
-	var tids []uint32
-	it := t.maps.Tasks.Iterate()
-	for it.Next(&tid, &ti) {
-		if ti.Session == s.id {
-			tids = append(tids, tid)
-		}
-	}
-	for _, k := range tids {
-		_ = t.maps.Tasks.Delete(k)
-	}
-	var pid, sid uint32
-	var pids []uint32
-	it = t.maps.Pending.Iterate()
-	for it.Next(&pid, &sid) {
-		if sid == s.id {
-			pids = append(pids, pid)
-		}
-	}
-	for _, k := range pids {
-		_ = t.maps.Pending.Delete(k)
-	}
-	var sk bpf.LeashScKey
-	var sv uint32
-	var sks []bpf.LeashScKey
-	it = t.maps.ScProv.Iterate()
-	for it.Next(&sk, &sv) {
-		if sk.Session == s.id {
-			sks = append(sks, sk)
-		}
-	}
-	for _, k := range sks {
-		_ = t.maps.ScProv.Delete(k)
-	}
-	var ck bpf.LeashCapKey
-	var cv bpf.LeashCapVal
-	var cks []bpf.LeashCapKey
-	it = t.maps.Caps.Iterate()
-	for it.Next(&ck, &cv) {
-		if ck.Session == s.id {
-			cks = append(cks, ck)
-		}
-	}
-	for _, k := range cks {
-		_ = t.maps.Caps.Delete(k)
-	}
-	var fk bpf.LeashFamKey
-	var fv bpf.LeashFamVal
-	var fks []bpf.LeashFamKey
-	it = t.maps.Families.Iterate()
-	for it.Next(&fk, &fv) {
-		if fk.Session == s.id {
-			fks = append(fks, fk)
-		}
-	}
-	for _, k := range fks {
-		_ = t.maps.Families.Delete(k)
-	}
-	// Nested tracers that left the session and still run.
-	var ntgid, nsid uint32
-	var nks []uint32
-	it = t.maps.Nested.Iterate()
-	for it.Next(&ntgid, &nsid) {
-		if nsid == s.id {
-			nks = append(nks, ntgid)
-		}
-	}
-	for _, k := range nks {
-		_ = t.maps.Nested.Delete(k)
-	}
-	var hk bpf.LeashHandoffKey
-	var hv uint32
-	var hks []bpf.LeashHandoffKey
-	it = t.maps.Handoffs.Iterate()
-	for it.Next(&hk, &hv) {
-		if hk.Session == s.id {
-			hks = append(hks, hk)
-		}
-	}
-	for _, k := range hks {
-		_ = t.maps.Handoffs.Delete(k)
-	}
+	// Every entry of the session: the tasks and pending pids (the value
+	// holds the session), what was recorded (the key does), nested
+	// tracers that left it and still run, and its handoffs.
+	deleteWhere(t.maps.Tasks, func(_ uint32, v bpf.LeashTaskInfo) bool { return v.Session == s.id })
+	deleteWhere(t.maps.Pending, func(_ uint32, sid uint32) bool { return sid == s.id })
+	deleteWhere(t.maps.ScProv, func(k bpf.LeashScKey, _ uint32) bool { return k.Session == s.id })
+	deleteWhere(t.maps.Caps, func(k bpf.LeashCapKey, _ bpf.LeashCapVal) bool { return k.Session == s.id })
+	deleteWhere(t.maps.Families, func(k bpf.LeashFamKey, _ bpf.LeashFamVal) bool { return k.Session == s.id })
+	deleteWhere(t.maps.Nested, func(_ uint32, sid uint32) bool { return sid == s.id })
+	deleteWhere(t.maps.Handoffs, func(k bpf.LeashHandoffKey, _ uint32) bool { return k.Session == s.id })
 	errs = append(errs, s.unwatchLocked())
 	if err := t.drainLocked(); err != nil {
 		errs = append(errs, err)
@@ -966,4 +892,23 @@ func (s *Session) ExeFiles() ([]ExeFile, error) {
 		}
 	}
 	return out, nil
+}
+
+// deleteWhere deletes the entries of m that match. Keys are collected
+// first: deleting while iterating a hash map can skip entries.
+func deleteWhere[K, V any](m *ebpf.Map, match func(K, V) bool) {
+	var (
+		k    K
+		v    V
+		keys []K
+	)
+	it := m.Iterate()
+	for it.Next(&k, &v) {
+		if match(k, v) {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		_ = m.Delete(k)
+	}
 }
