@@ -52,10 +52,10 @@ func KallsymsRanges(r io.Reader, funcs []string) ([]Range, error) {
 		addr uint64
 		name string
 	}
-	var addrs []uint64 // every built-in symbol's address
-	var hits []sym     // the wanted ones
+	addrs := make([]uint64, 0, 1<<17) // every built-in symbol's address (some 120,000)
+	var hits []sym                    // the wanted ones
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	sc.Buffer(make([]byte, 0, 256*1024), 1024*1024) // few, large reads of /proc/kallsyms
 	nonzero := false
 	for line := 1; sc.Scan(); line++ {
 		// "ADDR TYPE NAME" or "ADDR TYPE NAME\t[MODULE]"; split by hand,

@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -370,11 +369,15 @@ type rangesResult struct {
 // of milliseconds to produce /proc/kallsyms, so Open runs it beside the
 // program loads.
 func readRanges(path string) rangesResult {
-	data, err := os.ReadFile(path)
+	// Streamed: /proc/kallsyms is some 5 MB of text that reports size 0,
+	// which os.ReadFile would read by doubling a buffer, a third of leash
+	// learn's start-up on a VM where each fresh page costs a fault.
+	f, err := os.Open(path)
 	if err != nil {
 		return rangesResult{warn: fmt.Sprintf("read kallsyms: %v", err)}
 	}
-	ranges, err := KallsymsRanges(bytes.NewReader(data), NoauditFuncs)
+	defer f.Close()
+	ranges, err := KallsymsRanges(f, NoauditFuncs)
 	res := rangesResult{ranges: mergeRanges(ranges)}
 	if err != nil {
 		res.warn = err.Error()
