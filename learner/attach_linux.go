@@ -86,7 +86,6 @@ type attachState struct {
 	started time.Time
 	seen    map[procKey]bool // processes handled by a scan
 	self    fileID
-	hashes  map[string]hashEntry
 
 	cgroupID   uint64 // the watched cgroup's id now
 	cgroupGone bool   // its directory is gone (the service stopped)
@@ -111,12 +110,6 @@ type procKey struct {
 
 type fileID struct{ dev, ino uint64 }
 
-type hashEntry struct {
-	size  int64
-	mtime time.Time
-	sum   string
-}
-
 // Attach attaches a session to running processes (see AttachConfig) and
 // writes the profile until the session ends.
 func Attach(cfg AttachConfig) (*Result, error) {
@@ -129,7 +122,7 @@ func Attach(cfg AttachConfig) (*Result, error) {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = DefaultFlushInterval
 	}
-	a := &attachState{cfg: cfg, seen: map[procKey]bool{}, hashes: map[string]hashEntry{}, hasher: newExeHasher()}
+	a := &attachState{cfg: cfg, seen: map[procKey]bool{}, hasher: newExeHasher()}
 	if err := a.loadBase(); err != nil {
 		return nil, err
 	}
@@ -481,7 +474,7 @@ func (a *attachState) flush() (*profiles.Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	exes, problems, exeIncomplete := a.hashExecutables(obs.ExeFiles)
+	exes, problems, exeIncomplete := a.hasher.hashAll(obs.ExeFiles)
 	incomplete := a.notes()
 	if !a.cfg.Tracer.CapabilitiesRecorded() {
 		incomplete = append(incomplete, "capability checks were not recorded: no capability hook loads on this kernel")
@@ -517,59 +510,6 @@ func (a *attachState) flush() (*profiles.Profile, error) {
 		return p, fmt.Errorf("write profile: %w", err)
 	}
 	return p, nil
-}
-
-// hashExecutables hashes the executables with a cache: a flush every few
-// seconds must not reread every binary. Files of known identity go
-// through the exeHasher (checked, cached by identity); the others (an
-// interpreted exec) are cached by size and mtime.
-func (a *attachState) hashExecutables(files []trace.ExeFile) ([]profiles.Executable, []string, []string) {
-	var known []trace.ExeFile
-	var paths []string
-	for _, f := range files {
-		if f.ID.Known() {
-			known = append(known, f)
-		} else {
-			paths = append(paths, f.Path)
-		}
-	}
-	out, problems, incomplete := a.hasher.hashAll(known)
-	seen := map[string]bool{}
-	for _, p := range paths {
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		st, err := os.Stat(p)
-		if err == nil {
-			if h, ok := a.hashes[p]; ok && h.size == st.Size() && h.mtime.Equal(st.ModTime()) {
-				out = append(out, profiles.Executable{Path: p, SHA256: h.sum})
-				continue
-			}
-		}
-		sum, err := fileSHA256(p)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("executable %s not hashed: %v", p, err))
-			continue
-		}
-		if st != nil {
-			a.hashes[p] = hashEntry{size: st.Size(), mtime: st.ModTime(), sum: sum}
-		}
-		out = append(out, profiles.Executable{Path: p, SHA256: sum})
-	}
-	return out, problems, incomplete
-}
-
-func fileSHA256(path string) (string, error) {
-	if !filepath.IsAbs(path) {
-		return "", errors.New("exec'd by a relative path that could not be resolved")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	return readerSHA256(f)
 }
 
 func statID(path string) (fileID, error) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -24,13 +25,31 @@ import (
 // (an inode's content cannot change without its ctime moving), so it is
 // cached: launch mode hashes as it drains the exec table during the run,
 // while the file is most likely still there, and attach mode's flushes
-// do not reread binaries.
+// do not reread binaries. A file of unknown identity (an interpreted
+// exec: the hook saw the interpreter's file) is hashed by path, and its
+// digest cached for as long as the path's size and mtime stay the same.
 type exeHasher struct {
-	mu    sync.Mutex
-	cache map[trace.ExeFile]string
+	mu     sync.Mutex
+	cache  map[trace.ExeFile]string
+	byPath map[string]pathDigest // files of unknown identity
 }
 
-func newExeHasher() *exeHasher { return &exeHasher{cache: map[trace.ExeFile]string{}} }
+type pathDigest struct {
+	size  int64
+	mtime time.Time
+	sum   string
+}
+
+func newExeHasher() *exeHasher {
+	return &exeHasher{cache: map[trace.ExeFile]string{}, byPath: map[string]pathDigest{}}
+}
+
+// HashExecutables hashes files once, as a learning run does at its end
+// (see exeHasher): the digests of the files that ran, notes on those not
+// hashed, and the run's incompleteness for those changed or gone.
+func HashExecutables(files []trace.ExeFile) (exes []profiles.Executable, notes, incomplete []string) {
+	return newExeHasher().hashAll(files)
+}
 
 // exeProblem is why an executable has no digest.
 type exeProblem struct {
@@ -65,9 +84,7 @@ func (h *exeHasher) early(files []trace.ExeFile) {
 func (h *exeHasher) hashAll(files []trace.ExeFile) (exes []profiles.Executable, notes, incomplete []string) {
 	told := map[string]bool{}
 	for _, f := range files {
-		h.mu.Lock()
-		sum, ok := h.cache[f]
-		h.mu.Unlock()
+		sum, ok, st := h.cached(f)
 		if !ok {
 			var p *exeProblem
 			sum, p = hashExeFile(f)
@@ -83,15 +100,40 @@ func (h *exeHasher) hashAll(files []trace.ExeFile) (exes []profiles.Executable, 
 				}
 				continue
 			}
-			if f.ID.Known() {
-				h.mu.Lock()
+			h.mu.Lock()
+			switch {
+			case f.ID.Known():
 				h.cache[f] = sum
-				h.mu.Unlock()
+			case st != nil:
+				h.byPath[f.Path] = pathDigest{size: st.Size(), mtime: st.ModTime(), sum: sum}
 			}
+			h.mu.Unlock()
 		}
 		exes = append(exes, profiles.Executable{Path: f.Path, SHA256: sum})
 	}
 	return exes, notes, incomplete
+}
+
+// cached returns f's digest if it is known already. For a file of unknown
+// identity it also returns the path's stat, taken before any hashing, to
+// key the digest about to be taken (nil when the path cannot be stat'd).
+func (h *exeHasher) cached(f trace.ExeFile) (string, bool, os.FileInfo) {
+	if f.ID.Known() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		sum, ok := h.cache[f]
+		return sum, ok, nil
+	}
+	st, err := os.Stat(f.Path)
+	if err != nil {
+		return "", false, nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d, ok := h.byPath[f.Path]; ok && d.size == st.Size() && d.mtime.Equal(st.ModTime()) {
+		return d.sum, true, st
+	}
+	return "", false, st
 }
 
 // hashExeFile hashes f.Path if it is still the file that ran (f.ID; an

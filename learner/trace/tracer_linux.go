@@ -723,27 +723,12 @@ func (s *Session) Observations() (*Observations, error) {
 		return obs.Families[i].Type < obs.Families[j].Type
 	})
 
-	var ids []uint32
-	for id, e := range t.exes {
-		if e.session == s.id {
-			ids = append(ids, id)
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	obs.ExeFiles = t.exeFilesLocked(s.id)
 	seen := map[string]bool{}
-	seenFile := map[ExeFile]bool{}
-	for _, id := range ids {
-		e := t.exes[id]
-		if e.flags&exeFHandoff != 0 {
-			continue // a nested leash's binary: a handoff, below
-		}
-		if !seen[e.path] {
-			seen[e.path] = true
-			obs.Executables = append(obs.Executables, e.path)
-		}
-		if f := (ExeFile{Path: e.path, ID: e.id}); !seenFile[f] {
-			seenFile[f] = true
-			obs.ExeFiles = append(obs.ExeFiles, f)
+	for _, f := range obs.ExeFiles {
+		if !seen[f.Path] {
+			seen[f.Path] = true
+			obs.Executables = append(obs.Executables, f.Path)
 		}
 	}
 
@@ -878,9 +863,17 @@ func (s *Session) ExeFiles() ([]ExeFile, error) {
 	if err := t.drainLocked(); err != nil {
 		return nil, err
 	}
+	return t.exeFilesLocked(s.id), nil
+}
+
+// exeFilesLocked lists the files session sid exec'd, in order of first
+// exec, one per distinct path and identity, without the binaries of
+// nested leash tracers (those are handoffs). Call it with t.mu held,
+// after a drain.
+func (t *Tracer) exeFilesLocked(sid uint32) []ExeFile {
 	var ids []uint32
 	for id, e := range t.exes {
-		if e.session == s.id && e.flags&exeFHandoff == 0 {
+		if e.session == sid && e.flags&exeFHandoff == 0 {
 			ids = append(ids, id)
 		}
 	}
@@ -894,7 +887,7 @@ func (s *Session) ExeFiles() ([]ExeFile, error) {
 			out = append(out, f)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // deleteWhere deletes the entries of m that match. Keys are collected
