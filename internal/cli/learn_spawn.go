@@ -206,12 +206,13 @@ func (s *spawnLearner) finish(dir string, linger time.Duration) {
 		if obs.Live > 0 {
 			incomplete = append(incomplete, fmt.Sprintf("%d tasks still running %s after the system stopped; recording stopped there", obs.Live, linger))
 		}
-		var exes []profiles.Executable
-		for _, path := range obs.Executables {
-			if sum, err := profiles.FileSHA256(path); err == nil {
-				exes = append(exes, profiles.Executable{Path: path, SHA256: sum})
-			}
+		// Only the files that ran get a digest (learner.HashExecutables);
+		// one changed or gone since makes the run incomplete.
+		exes, notes, exeIncomplete := learner.HashExecutables(obs.ExeFiles)
+		for _, n := range notes {
+			fmt.Fprintf(s.warn, "leash: note: component %s: %s\n", name, n)
 		}
+		incomplete = append(incomplete, exeIncomplete...)
 		c := s.comps[name]
 		p := learner.Build(obs, learner.RunInfo{
 			Component: name, Command: c.Command, User: c.User, Host: host,

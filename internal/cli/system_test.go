@@ -357,3 +357,51 @@ components:
 		t.Errorf("leash up: %v (want exit 0, no denial)\n%s", err, out)
 	}
 }
+
+// TestLearnSpawnedReplacedBinary: a spawned component's executable
+// replaced after it ran gets no digest (not the new file's) and makes the
+// kid's run incomplete, as in a plain leash learn.
+func TestLearnSpawnedReplacedBinary(t *testing.T) {
+	testutil.RequireRoot(t)
+	leash := buildGo(t, t.TempDir(), "cmd/leash")
+	work := t.TempDir()
+	kid := filepath.Join(work, "kid")
+	if err := exec.Command("cp", "/bin/true", kid).Run(); err != nil {
+		t.Fatal(err)
+	}
+	man := filepath.Join(work, "leash.yaml")
+	doc := fmt.Sprintf(`apiVersion: leash/v1
+kind: System
+components:
+  - name: parent
+    command: [/bin/sh, -c, '$LEASH_SPAWN_KID %[1]s && cp /bin/false %[1]s.new && mv %[1]s.new %[1]s']
+  - name: kid
+    command: [%[1]s]
+    spawnedBy: parent
+`, kid)
+	if err := os.WriteFile(man, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(leash, "learn", "-f", man, "--linger", "1s").CombinedOutput(); err != nil {
+		t.Fatalf("leash learn -f: %v\n%s", err, out)
+	}
+	p, err := profiles.Load(filepath.Join(work, "profiles", "kid.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range p.Provenance.Executables {
+		if e.Path == kid {
+			t.Errorf("kid records a digest for %s, replaced after it ran: %s", kid, e.SHA256)
+		}
+	}
+	want := "executable " + kid + " changed or was replaced after it ran"
+	found := false
+	for _, r := range p.Provenance.Runs {
+		for _, msg := range r.Incomplete {
+			found = found || strings.Contains(msg, want)
+		}
+	}
+	if !found {
+		t.Errorf("kid's run is not incomplete with %q: %+v", want, p.Provenance.Runs)
+	}
+}
