@@ -198,11 +198,25 @@ func up(c *cobra.Command, file string) error {
 }
 
 // upProfile is the profile leash up confines comp with: its own, or, when
-// it spawns other components, the union with theirs (they run inside its
-// filter: seccomp filters stack) with the leash-spawn widening, for the
-// leash run that starts each of them under its own profile. Run options
-// are comp's own.
+// it spawns other components, the union with theirs (spawnUnion) with the
+// leash-spawn widening, for the leash run that starts each of them under
+// its own profile.
 func upProfile(m *manifest.Manifest, comp manifest.Component) (*profiles.Profile, error) {
+	u, err := spawnUnion(m, comp, "up")
+	if err != nil || len(m.Spawned(comp.Name)) == 0 {
+		return u, err
+	}
+	if !slices.Contains(u.Widen, "leash-spawn") {
+		u.Widen = append(u.Widen, "leash-spawn")
+	}
+	return u, nil
+}
+
+// spawnUnion is comp's profile, merged with those of the components it
+// spawns, directly or not, when there are any: they run inside its
+// filter, and seccomp filters stack. Run options are comp's own. cmd
+// names the command in errors.
+func spawnUnion(m *manifest.Manifest, comp manifest.Component, cmd string) (*profiles.Profile, error) {
 	p, err := loadInput(m.ProfilePath(comp))
 	if err != nil {
 		return nil, err
@@ -221,12 +235,9 @@ func upProfile(m *manifest.Manifest, comp manifest.Component) (*profiles.Profile
 	}
 	u, err := profiles.MergeWith(profiles.MergeOptions{Component: comp.Name}, ps...)
 	if err != nil {
-		return nil, Exit(ExitInput, fmt.Errorf("up: component %s: %w", comp.Name, err))
+		return nil, Exit(ExitInput, fmt.Errorf("%s: component %s: %w", cmd, comp.Name, err))
 	}
 	u.Run = p.Run
-	if !slices.Contains(u.Widen, "leash-spawn") {
-		u.Widen = append(u.Widen, "leash-spawn")
-	}
 	return u, nil
 }
 
@@ -269,24 +280,9 @@ func exportManifest(c *cobra.Command, file, format, dir string) error {
 	}
 	for _, comp := range m.TopLevel() {
 		path := m.ProfilePath(comp)
-		p, err := loadInput(path)
+		p, err := spawnUnion(m, comp, "leash export")
 		if err != nil {
 			return err
-		}
-		if spawned := spawnedTree(m, comp.Name); len(spawned) > 0 {
-			ps := []*profiles.Profile{p}
-			for _, s := range spawned {
-				sp, err := loadInput(m.ProfilePath(s))
-				if err != nil {
-					return err
-				}
-				ps = append(ps, sp)
-			}
-			run := p.Run
-			if p, err = profiles.MergeWith(profiles.MergeOptions{Component: comp.Name}, ps...); err != nil {
-				return Exit(ExitInput, fmt.Errorf("leash export: component %s: %w", comp.Name, err))
-			}
-			p.Run = run
 		}
 		allowed, err := allowedSyscalls(path, p)
 		if err != nil {
