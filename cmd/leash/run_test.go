@@ -352,21 +352,8 @@ func TestRunForwardsSignals(t *testing.T) {
 			p := openProfile("nobody", "")
 			p.Run.Namespaces = ns
 			cmd := exec.Command(leashBin(t), "run", "-p", saveProfile(t, p), "--", probe, "wait")
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stdout)
-			if !sc.Scan() || sc.Text() != "ready" {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("target did not start: %q %s", sc.Text(), stderr.String())
-			}
+			sc, stderr := testutil.StartLines(t, cmd)
+			awaitReady(t, cmd, sc, stderr)
 			checkPIDNamespace(t, cmd.Process.Pid, len(ns) > 1)
 			cmd.Process.Signal(syscall.SIGTERM)
 			var rest []string
@@ -414,15 +401,7 @@ func TestRunForwardsSignalsToGroup(t *testing.T) {
 			script := `trap 'echo sh: TERM' TERM; echo ready; ` + strings.Join(sleep, " ") + `; echo sh: done`
 			args := append(append([]string{"run", "-p", saveProfile(t, p)}, tt.args...), "--", "/bin/sh", "-c", script)
 			cmd := exec.Command(leashBin(t), args...)
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			sc, stderr := testutil.StartLines(t, cmd)
 			// A leftover sleep holds stdout: end it too when leash hangs.
 			timer := time.AfterFunc(15*time.Second, func() {
 				cmd.Process.Kill()
@@ -431,12 +410,7 @@ func TestRunForwardsSignalsToGroup(t *testing.T) {
 				}
 			})
 			defer timer.Stop()
-			sc := bufio.NewScanner(stdout)
-			if !sc.Scan() || sc.Text() != "ready" {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("target did not start: %q %s", sc.Text(), stderr.String())
-			}
+			awaitReady(t, cmd, sc, stderr)
 			// Signal once the sleep runs: a shell signalled before it
 			// forks would wait for the sleep whoever gets the signal.
 			if len(testutil.WaitStarted(10*time.Second, sleep...)) == 0 {
@@ -763,5 +737,16 @@ func TestRunDenialReports(t *testing.T) {
 	}
 	if _, ok := frag.Syscalls[string(launch.HostArch())]["write"]; !ok {
 		t.Errorf("report fragment lacks write: %v", frag.Syscalls)
+	}
+}
+
+// awaitReady waits for the target's "ready" line, and fails the test
+// (the command killed) when it does not come.
+func awaitReady(t *testing.T, cmd *exec.Cmd, sc *bufio.Scanner, stderr *strings.Builder) {
+	t.Helper()
+	if !sc.Scan() || sc.Text() != "ready" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("target did not start: %q %s", sc.Text(), stderr.String())
 	}
 }

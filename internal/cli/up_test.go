@@ -63,17 +63,9 @@ func learnedSystem(t *testing.T, comps []upComponent) (leash, man string) {
 func upCmd(t *testing.T, leash, man string) (*exec.Cmd, *bufio.Scanner, *strings.Builder) {
 	t.Helper()
 	cmd := exec.Command(leash, "up", "-f", man)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	sc, stderr := testutil.StartLines(t, cmd)
 	t.Cleanup(func() { cmd.Process.Kill() })
-	return cmd, bufio.NewScanner(stdout), &stderr
+	return cmd, sc, stderr
 }
 
 // TestUpStopsOnSignal: SIGTERM stops leash up with everything its

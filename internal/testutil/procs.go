@@ -1,8 +1,10 @@
 package testutil
 
 import (
+	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -70,4 +72,20 @@ func KillAtCleanup(t testing.TB, argv ...string) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
+}
+
+// StartLines starts cmd with its standard output read line by line
+// through the returned scanner and its standard error collected.
+func StartLines(t testing.TB, cmd *exec.Cmd) (*bufio.Scanner, *strings.Builder) {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return bufio.NewScanner(stdout), stderr
 }
