@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 	"time"
@@ -157,10 +158,7 @@ func runRun(cmd *cobra.Command, a runArgs) error {
 	// finds the target gone anyway.
 	sigs := launch.CatchSignals()
 	stderr := cmd.ErrOrStderr()
-	if err := checkProfileFile(a.profile); err != nil {
-		return Exit(ExitInput, err)
-	}
-	p, err := loadRunProfile(stderr, a) // run_verify.go: signature, executable digest
+	p, err := loadRunProfile(stderr, a) // run_verify.go: permissions, signature, executable digest
 	if err != nil {
 		return err
 	}
@@ -273,23 +271,40 @@ func reportDenials(stderr interface{ Write([]byte) (int, error) }, a runArgs, ds
 	return nil
 }
 
-// checkProfileFile refuses a profile anyone but its owner may change, or
-// (leash running as root) one not owned by root, as sudo does for sudoers:
-// whoever can write the profile decides what the component may do.
-func checkProfileFile(path string) error {
-	fi, err := os.Stat(path)
+// readRunProfile reads the profile leash run is about to enforce, and
+// refuses one anyone but its owner may change, or (leash running as
+// root) one not owned by root, as sudo does for sudoers: whoever can write
+// the profile decides what the component may do. It opens the path once
+// and checks the file it opened (fstat), then reads that file: a check by
+// path followed by a second open could pass one file and read another put
+// in its place meanwhile. It refuses what is not a regular file (a FIFO
+// would block, a device would never end).
+func readRunProfile(path string, euid int) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
-		return fmt.Errorf("read profile: %w", err)
+		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read profile: %w", err)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
-		return fmt.Errorf("%s: cannot check the file's owner", path)
+		return nil, fmt.Errorf("%s: cannot check the file's owner", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: refusing a profile that is not a regular file (%s)", path, fi.Mode().Type())
 	}
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("%s: refusing a profile writable by group or others (mode %04o): whoever can write it decides what the component may do; chmod go-w %s", path, perm, path)
+		return nil, fmt.Errorf("%s: refusing a profile writable by group or others (mode %04o): whoever can write it decides what the component may do; chmod go-w %s", path, perm, path)
 	}
-	if os.Geteuid() == 0 && st.Uid != 0 {
-		return fmt.Errorf("%s: refusing a profile owned by uid %d while running as root: only root may decide what a root-launched component may do; chown root %s", path, st.Uid, path)
+	if euid == 0 && st.Uid != 0 {
+		return nil, fmt.Errorf("%s: refusing a profile owned by uid %d while running as root: only root may decide what a root-launched component may do; chown root %s", path, st.Uid, path)
 	}
-	return nil
+	data, err := io.ReadAll(io.LimitReader(f, profiles.MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	return data, nil
 }

@@ -12,15 +12,16 @@ import (
 	"github.com/leash-project/leash/profiles/signing"
 )
 
-// loadRunProfile reads the profile leash run is about to enforce, checks
-// its signature when a key is given (on the very bytes it then parses, so
+// loadRunProfile reads the profile leash run is about to enforce (checking
+// its owner and mode on the file it reads: readRunProfile), checks its
+// signature when a key is given (on the very bytes it then parses, so
 // the file cannot change in between), and checks that CMD is the
 // executable the profile was learned with. Every refusal is ExitInput.
 func loadRunProfile(stderr io.Writer, a runArgs) (*profiles.Profile, error) {
 	if a.signature != "" && a.verifyKey == "" {
 		return nil, usageError("leash run: --signature needs --verify-key PUB")
 	}
-	data, err := readProfileBytes(a.profile)
+	data, err := readRunProfile(a.profile, os.Geteuid())
 	if err != nil {
 		return nil, Exit(ExitInput, err)
 	}
@@ -40,19 +41,6 @@ func loadRunProfile(stderr io.Writer, a runArgs) (*profiles.Profile, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-func readProfileBytes(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read profile: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, profiles.MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read profile: %w", err)
-	}
-	return data, nil
 }
 
 // checkRunBinary refuses a CMD whose sha256 is not one recorded in the

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/leash-project/leash/internal/testutil"
 )
@@ -119,5 +121,90 @@ func TestRunVerifyKey(t *testing.T) {
 	}
 	if code, _, _ := leashCLI(t, "run", "--signature", profile+".sig", "-p", profile, "--", exe); code != ExitInput {
 		t.Errorf("--signature without --verify-key: exit %d, want %d", code, ExitInput)
+	}
+}
+
+// TestReadRunProfile: the owner and mode checks apply to the file that is
+// read (one open, then fstat), and what is not a regular file is refused
+// rather than read: a FIFO, which a check by path followed by a second
+// open would block on, and a directory. It runs without root: the owner
+// check is asked for as if leash ran as root.
+func TestReadRunProfile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte("apiVersion: leash/v1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loose := filepath.Join(dir, "loose.yaml")
+	if err := os.WriteFile(loose, []byte("apiVersion: leash/v1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(loose, 0o666); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink(loose, link); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	me := os.Geteuid()
+	tests := []struct {
+		name string
+		path string
+		euid int
+		want string // "" for success
+	}{
+		{"own file", good, me, ""},
+		{"group and world writable", loose, me, "writable by group or others (mode 0666)"},
+		{"symlink to a writable file", link, me, "writable by group or others (mode 0666)"},
+		{"fifo", fifo, me, "not a regular file"},
+		{"directory", dir, me, "not a regular file"},
+		{"missing", filepath.Join(dir, "none.yaml"), me, "no such file"},
+	}
+	// Someone else's file, checked as if leash ran as root: as root, a
+	// file given to nobody; otherwise the caller's own file.
+	theirs, asRoot := good, 0
+	if me == 0 {
+		theirs = filepath.Join(dir, "theirs.yaml")
+		if err := os.WriteFile(theirs, []byte("apiVersion: leash/v1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests = append(tests, struct {
+		name string
+		path string
+		euid int
+		want string
+	}{"not root's while running as root", theirs, asRoot, "owned by uid"})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			done := make(chan struct{})
+			var data []byte
+			var err error
+			go func() {
+				defer close(done)
+				data, err = readRunProfile(tt.path, tt.euid)
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("readRunProfile(%s) blocked", tt.path)
+			}
+			if tt.want == "" {
+				if err != nil || !strings.HasPrefix(string(data), "apiVersion") {
+					t.Fatalf("readRunProfile: %q, %v; want the file", data, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("readRunProfile: %v; want an error with %q", err, tt.want)
+			}
+		})
 	}
 }
