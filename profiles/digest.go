@@ -62,9 +62,13 @@ func FileSHA256(path string) (string, error) {
 		return "", fmt.Errorf("hash executable: %w", err)
 	}
 	defer f.Close()
+	return readerSHA256(path, f)
+}
+
+func readerSHA256(name string, r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
+	if _, err := io.Copy(h, r); err != nil {
+		return "", fmt.Errorf("hash %s: %w", name, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -130,7 +134,19 @@ func resolve(path string) string {
 // ExpectedDigest). It returns a *DigestError when it is not, and a
 // plain error when the file cannot be read.
 func CheckBinary(p *Profile, exePath string) error {
-	got, err := FileSHA256(exePath)
+	f, err := os.Open(exePath)
+	if err != nil {
+		return fmt.Errorf("hash executable: %w", err)
+	}
+	defer f.Close()
+	return CheckBinaryFile(p, exePath, f)
+}
+
+// CheckBinaryFile is CheckBinary of the executable at exePath already
+// opened as f: the caller can then tell (by fstat of f) that the file it
+// runs is the file that was hashed.
+func CheckBinaryFile(p *Profile, exePath string, f io.Reader) error {
+	got, err := readerSHA256(exePath, f)
 	if err != nil {
 		return err
 	}

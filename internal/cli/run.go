@@ -70,7 +70,10 @@ root when leash runs as root (as sudo requires of sudoers).
 
 CMD must be an executable the profile was learned with: leash run refuses
 (exit 2) a CMD whose sha256 differs from the one recorded in
-provenance.executables and names the digest it expected;
+provenance.executables and names the digest it expected. It hashes the
+file it will execute (found with CMD's own PATH, run.env), and CMD
+refuses (exit 126), just before its execve, a file put in its place
+since;
 --allow-digest-mismatch runs it anyway. A profile that records no
 executables (written by hand) is not checked, with a note. With
 --verify-key PUB, leash run refuses (exit 2) a profile whose signature
@@ -158,7 +161,7 @@ func runRun(cmd *cobra.Command, a runArgs) error {
 	// finds the target gone anyway.
 	sigs := launch.CatchSignals()
 	stderr := cmd.ErrOrStderr()
-	p, err := loadRunProfile(stderr, a) // run_verify.go: permissions, signature, executable digest
+	p, err := loadRunProfile(stderr, a) // run_verify.go: permissions, signature
 	if err != nil {
 		return err
 	}
@@ -184,6 +187,11 @@ func runRun(cmd *cobra.Command, a runArgs) error {
 			return Exit(ee.Code(), err)
 		}
 		return Exit(ExitLaunch, fmt.Errorf("%s: %w", a.profile, err))
+	}
+	// The digest of the file leash will exec (found with the target's
+	// PATH), pinned by identity until the target's execve.
+	if spec.Exe, err = checkRunBinary(stderr, p, a, spec.Path); err != nil {
+		return err
 	}
 	spec.Component = a.component
 	spec.Filter = prog

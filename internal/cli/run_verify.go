@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 
+	"github.com/leash-project/leash/internal/launch"
 	"github.com/leash-project/leash/profiles"
 	"github.com/leash-project/leash/profiles/signing"
 )
@@ -15,8 +15,7 @@ import (
 // loadRunProfile reads the profile leash run is about to enforce (checking
 // its owner and mode on the file it reads: readRunProfile), checks its
 // signature when a key is given (on the very bytes it then parses, so
-// the file cannot change in between), and checks that CMD is the
-// executable the profile was learned with. Every refusal is ExitInput.
+// the file cannot change in between). Every refusal is ExitInput.
 func loadRunProfile(stderr io.Writer, a runArgs) (*profiles.Profile, error) {
 	if a.signature != "" && a.verifyKey == "" {
 		return nil, usageError("leash run: --signature needs --verify-key PUB")
@@ -37,37 +36,52 @@ func loadRunProfile(stderr io.Writer, a runArgs) (*profiles.Profile, error) {
 	if err != nil {
 		return nil, Exit(ExitInput, err)
 	}
-	if err := checkRunBinary(stderr, p, a); err != nil {
-		return nil, err
-	}
 	return p, nil
 }
 
 // checkRunBinary refuses a CMD whose sha256 is not one recorded in the
-// profile (profiles.CheckBinary), unless --allow-digest-mismatch. A
-// profile that records no executable (written by hand) is not checked;
-// a note says so.
-func checkRunBinary(stderr io.Writer, p *profiles.Profile, a runArgs) error {
+// profile (profiles.CheckBinaryFile), unless --allow-digest-mismatch. exe
+// is the path leash will execute (launch.Spec.Path, found with the
+// target's PATH). It returns the identity of the file it hashed, which
+// the target checks again just before its execve (launch.Spec.Exe), so
+// that a file renamed into place after the check is not run. A profile
+// that records no executable (written by hand) is not checked; a note
+// says so, and the identity is nil.
+func checkRunBinary(stderr io.Writer, p *profiles.Profile, a runArgs, exe string) (*launch.FileID, error) {
 	if len(p.Provenance.Executables) == 0 {
 		fmt.Fprintf(stderr, "leash: note: %s records no executable digests: not checking which binary runs\n", a.profile)
-		return nil
-	}
-	exe, err := exec.LookPath(a.argv[0])
-	if err != nil {
-		return nil // launch reports "not found" (127) with its own message
+		return nil, nil
 	}
 	if abs, err := filepath.Abs(exe); err == nil {
 		exe = abs
 	}
-	err = profiles.CheckBinary(p, exe)
+	f, err := os.Open(exe)
+	if err != nil {
+		return nil, nil // launch reports "not found" (127) or "permission denied" (126) with its own message
+	}
+	defer f.Close()
+	before, err := launch.Identify(f)
+	if err != nil {
+		return nil, Exit(ExitInput, fmt.Errorf("leash run: %w", err))
+	}
+	err = profiles.CheckBinaryFile(p, exe, f)
+	if err == nil || errors.Is(err, profiles.ErrDigestMismatch) {
+		after, ierr := launch.Identify(f)
+		if ierr != nil {
+			return nil, Exit(ExitInput, fmt.Errorf("leash run: %w", ierr))
+		}
+		if *after != *before {
+			return nil, Exit(ExitInput, fmt.Errorf("leash run: refusing to run: %s changed while leash computed its sha256", exe))
+		}
+	}
 	switch {
 	case err == nil:
-		return nil
+		return before, nil
 	case errors.Is(err, profiles.ErrDigestMismatch) && a.allowDigestMismatch:
 		fmt.Fprintf(stderr, "leash: warning: %v (allowed by --allow-digest-mismatch)\n", err)
-		return nil
+		return before, nil
 	case errors.Is(err, profiles.ErrDigestMismatch):
-		return Exit(ExitInput, fmt.Errorf("leash run: refusing to run: %w", err))
+		return nil, Exit(ExitInput, fmt.Errorf("leash run: refusing to run: %w", err))
 	}
-	return Exit(ExitInput, fmt.Errorf("leash run: %w", err))
+	return nil, Exit(ExitInput, fmt.Errorf("leash run: %w", err))
 }

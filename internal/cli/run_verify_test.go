@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leash-project/leash/internal/testutil"
+	"github.com/leash-project/leash/profiles"
 )
 
 // learnCopy copies /bin/true into dir and learns it; it returns the
@@ -206,5 +207,43 @@ func TestReadRunProfile(t *testing.T) {
 				t.Fatalf("readRunProfile: %v; want an error with %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestRunDigestUsesTargetPath: the digest is checked on the file leash
+// executes, found with the target's PATH (run.env), not on the one the
+// launcher's own PATH finds. The profile is learned from a copy of
+// /bin/true in one directory, and its PATH names another, where a file of
+// that name is a copy of /bin/false.
+func TestRunDigestUsesTargetPath(t *testing.T) {
+	testutil.RequireRoot(t)
+	dirA, dirB := t.TempDir(), t.TempDir()
+	_, profile := learnCopy(t, dirA)
+	impostor := filepath.Join(dirB, "true-copy")
+	copyFile(t, "/bin/false", impostor)
+	if err := os.Chmod(impostor, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := profiles.Load(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Run.Env = append(p.Run.Env, "PATH="+dirB)
+	if err := profiles.Save(profile, p); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dirA+":"+os.Getenv("PATH"))
+	code, _, errOut := leashCLI(t, "run", "-p", profile, "--", "true-copy")
+	if code != ExitInput || !strings.Contains(errOut, "refusing to run") || !strings.Contains(errOut, impostor) {
+		t.Fatalf("exit %d, stderr %q; want %d and a refusal naming %s", code, errOut, ExitInput, impostor)
+	}
+	// Control: with the learned directory first in the target's PATH too,
+	// the same command runs.
+	p.Run.Env[len(p.Run.Env)-1] = "PATH=" + dirA
+	if err := profiles.Save(profile, p); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := leashCLI(t, "run", "-p", profile, "--", "true-copy"); code != 0 {
+		t.Fatalf("control: exit %d, stderr %q; want 0", code, errOut)
 	}
 }

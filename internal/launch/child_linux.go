@@ -19,6 +19,7 @@ const (
 	tagSeccomp = 'F' // seccomp failed: errno follows
 	tagOp      = 'O' // a setup op failed: op index (4 bytes), errno (4 bytes)
 	tagSession = 'T' // audit session id: length byte, decimal text
+	tagChanged = 'C' // the file at the path is not the one checked (Spec.Exe)
 )
 
 // Exit codes of the child when it could not get to execve.
@@ -160,6 +161,11 @@ func targetMain(pl *plan) {
 	_, _, e := syscall.RawSyscall6(unix.SYS_NEWFSTATAT, atFDCWDRaw, path, uintptr(unsafe.Pointer(&pl.stat)), 0, 0, 0)
 	if e == 0 && pl.stat.Mode&unix.S_IFMT != unix.S_IFREG {
 		e = syscall.EACCES
+	}
+	if e == 0 && pl.exeCheck && (pl.stat.Dev != pl.exe.Dev || pl.stat.Ino != pl.exe.Ino ||
+		pl.stat.Size != pl.exe.Size || pl.stat.Ctim.Sec != pl.exe.Ctime || pl.stat.Ctim.Nsec != pl.exe.CtimeNsec) {
+		report(&pl.tail, tagChanged, 0)
+		exitGroup(exitExecFailed)
 	}
 	if e == 0 {
 		_, _, e = syscall.RawSyscall(unix.SYS_FACCESSAT, atFDCWDRaw, path, unix.X_OK)

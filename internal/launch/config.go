@@ -53,6 +53,20 @@ type Spec struct {
 	KeepFDs []int `json:"keepFDs,omitempty"`
 	// AuditSession asks the child for a fresh audit session id.
 	AuditSession bool `json:"auditSession,omitempty"`
+	// Exe, when set, is the identity of the file at Path whose sha256
+	// leash checked: the target stats Path just before the filter and
+	// execve, and refuses to exec a different file (one renamed into
+	// place, or changed, since the check).
+	Exe *FileID `json:"exe,omitempty"`
+}
+
+// FileID is what stat says a file is: its device and inode, and the
+// change time and size, which any write or chmod of it changes.
+type FileID struct {
+	Dev, Ino  uint64
+	Size      int64
+	Ctime     int64 // seconds
+	CtimeNsec int64
 }
 
 // HasNamespace reports whether the child is created in namespace ns.
@@ -230,6 +244,9 @@ type ExecError struct {
 }
 
 func (e *ExecError) Error() string {
+	if e.Errno == 0 {
+		return fmt.Sprintf("exec %s: %s", e.Path, e.Why)
+	}
 	msg := fmt.Sprintf("exec %s: %v", e.Path, e.Errno)
 	if e.Why != "" {
 		msg += " (" + e.Why + ")"

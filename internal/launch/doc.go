@@ -80,7 +80,11 @@
 //     that a non-root target keeps them across execve; PR_SET_NO_NEW_PRIVS.
 //  6. The checks execve will make (the file exists, is a regular file, is
 //     executable by the target's uid), while a failure can still be
-//     reported.
+//     reported; and when leash checked CMD's sha256 (Spec.Exe), that the
+//     path still names the file it hashed (device, inode, size, ctime), so
+//     a file renamed into place or rewritten after the check is refused
+//     (exit 126). What is left is the few microseconds between this stat
+//     and execve.
 //  7. Signal dispositions reset to SIG_DFL and the signal mask restored:
 //     no Go signal handler may run from here on.
 //  8. seccomp(SECCOMP_SET_MODE_FILTER), without TSYNC (the process has a

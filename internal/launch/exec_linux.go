@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // explainExec says why execve of path failed with errno, where leash can
@@ -43,4 +45,13 @@ func hasFileCaps(path string) bool {
 	buf := make([]byte, 64)
 	n, err := syscall.Getxattr(path, "security.capability", buf)
 	return err == nil && n > 0
+}
+
+// Identify returns the identity of an open file (Spec.Exe).
+func Identify(f *os.File) (*FileID, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return nil, fmt.Errorf("stat %s: %w", f.Name(), err)
+	}
+	return &FileID{Dev: st.Dev, Ino: st.Ino, Size: st.Size, Ctime: st.Ctim.Sec, CtimeNsec: st.Ctim.Nsec}, nil
 }

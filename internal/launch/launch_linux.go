@@ -305,6 +305,8 @@ func parseReport(b []byte, s *Spec, pl *plan) (err error, session uint32) {
 				session = uint32(n)
 			}
 			b = b[2+int(b[1]):]
+		case tagChanged:
+			return &ExecError{Path: s.Path, Why: "not the file whose sha256 leash checked: it was replaced or changed since; refusing to run it"}, session
 		case tagExec, tagSeccomp:
 			if len(b) < 5 {
 				return short, session

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/leash-project/leash/internal/testutil"
 	"github.com/leash-project/leash/linux"
 	"github.com/leash-project/leash/profiles"
 	"github.com/leash-project/leash/seccomp"
@@ -357,5 +358,55 @@ func TestPlanOrder(t *testing.T) {
 	}
 	if !pl.pidns || pl.tail.prog.len != 1 {
 		t.Errorf("pidns %v, filter length %d", pl.pidns, pl.tail.prog.len)
+	}
+}
+
+// TestRunRefusesReplacedExe: a file renamed onto the command's path after
+// leash identified (and hashed) the one there is refused by the target
+// just before its execve, with exit 126; the file left in place runs.
+func TestRunRefusesReplacedExe(t *testing.T) {
+	testutil.RequireRoot(t)
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "cmd")
+	for _, c := range []struct{ from, to string }{{"/bin/true", exe}, {"/bin/false", exe + ".new"}} {
+		data, err := os.ReadFile(c.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(c.to, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	identify := func() *FileID {
+		f, err := os.Open(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		id, err := Identify(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	run := func(id *FileID) *Result {
+		s := &Spec{Path: exe, Argv: []string{exe}, Env: os.Environ(), UID: 0, GID: 0, Exe: id}
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := run(identify()); res.Err != nil || res.Code != 0 {
+		t.Fatalf("the identified file: exit %d, %v; want 0", res.Code, res.Err)
+	}
+	id := identify()
+	if err := os.Rename(exe+".new", exe); err != nil {
+		t.Fatal(err)
+	}
+	res := run(id)
+	var ee *ExecError
+	if !errors.As(res.Err, &ee) || res.Code != 126 || !strings.Contains(res.Err.Error(), "not the file whose sha256 leash checked") {
+		t.Fatalf("replaced file: exit %d, %v; want 126 and a refusal", res.Code, res.Err)
 	}
 }

@@ -61,3 +61,6 @@ func (k *KernelLog) Denials(component string, session uint32, pid int, settle ti
 }
 
 func explainExec(path string, errno syscall.Errno, uid int) string { return "" }
+
+// Identify does nothing off Linux.
+func Identify(f *os.File) (*FileID, error) { return nil, ErrUnsupported }

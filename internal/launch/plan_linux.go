@@ -47,8 +47,11 @@ type plan struct {
 	repfd      uintptr
 	forkIdx    uint32 // description of the init's fork of the target
 
-	// canExec: the target checks path as its own uid before the filter.
-	stat unix.Stat_t
+	// canExec: the target checks path as its own uid before the filter,
+	// and that it is still the file whose digest was checked (exe).
+	stat     unix.Stat_t
+	exe      FileID
+	exeCheck bool
 
 	// opLoopback
 	ifr [40]byte // struct ifreq {"lo", flags}
@@ -193,6 +196,9 @@ func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
 
 	if err := pl.tailArgs(s); err != nil {
 		return nil, err
+	}
+	if s.Exe != nil {
+		pl.exe, pl.exeCheck = *s.Exe, true
 	}
 	// Last, so that no error above leaks the mapping.
 	if pl.pidns && haveCloneOnStack {
