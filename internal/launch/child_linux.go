@@ -155,8 +155,11 @@ func childMain(pl *plan) {
 //go:norace
 func targetMain(pl *plan) {
 	runOps(pl, pl.creds)
+	resetSignals(&pl.tail)
 	// Check what execve will check, as the target's uid, while a failure
-	// can still be reported: after the filter, write may be denied.
+	// can still be reported: after the filter, write may be denied. Last
+	// but for seccomp, so that little time is left between checking that
+	// path is the file leash hashed (exeCheck) and execve.
 	path := uintptr(unsafe.Pointer(pl.tail.path))
 	_, _, e := syscall.RawSyscall6(unix.SYS_NEWFSTATAT, atFDCWDRaw, path, uintptr(unsafe.Pointer(&pl.stat)), 0, 0, 0)
 	if e == 0 && pl.stat.Mode&unix.S_IFMT != unix.S_IFREG {

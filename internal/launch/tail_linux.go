@@ -52,18 +52,25 @@ func report(t *tailArgs, tag byte, errno uintptr) {
 	syscall.RawSyscall(unix.SYS_WRITE, t.errfd, uintptr(unsafe.Pointer(&t.buf[0])), 5)
 }
 
-// tail resets signal handling, installs the filter on this thread and
-// execs. It never returns.
+// resetSignals gives every signal its default disposition and restores
+// the target's signal mask: no Go handler may run once the filter is in.
+// SIGKILL and SIGSTOP answer EINVAL, which is fine.
 //
 //go:nosplit
 //go:norace
-func tail(t *tailArgs) {
-	// Default dispositions: no Go handler may run once the filter is in.
-	// SIGKILL and SIGSTOP answer EINVAL, which is fine.
+func resetSignals(t *tailArgs) {
 	for sig := uintptr(1); sig <= 64; sig++ {
 		syscall.RawSyscall6(unix.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&t.dfl)), 0, 8, 0, 0)
 	}
 	syscall.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&t.mask)), 0, 8, 0, 0)
+}
+
+// tail installs the filter on this thread and execs (after
+// resetSignals). It never returns.
+//
+//go:nosplit
+//go:norace
+func tail(t *tailArgs) {
 	if t.prog.len > 0 {
 		_, _, e := syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, t.flags, uintptr(unsafe.Pointer(&t.prog)))
 		if e != 0 {
