@@ -457,36 +457,25 @@ func TestRunForwardsSignalsToGroup(t *testing.T) {
 // NSpid: two levels under leash's init with a PID namespace, one without.
 func checkPIDNamespace(t *testing.T, pid int, pidns bool) {
 	t.Helper()
-	// A children file lists the children of one thread: leash forks from
-	// whichever of its threads runs the launch, so read them all.
-	children := func(pid int) []string {
-		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-		var kids []string
-		for _, f := range files {
-			b, _ := os.ReadFile(f)
-			kids = append(kids, strings.Fields(string(b))...)
-		}
-		return kids
-	}
-	child := children(pid)
+	child := testutil.Children(pid)
 	if len(child) != 1 {
 		t.Errorf("leash has children %v, want one", child)
 		return
 	}
 	target := child[0]
 	if pidns {
-		init, _ := os.ReadFile("/proc/" + child[0] + "/status")
-		if got := statusField(t, string(init), "NSpid"); got != child[0]+" 1" {
-			t.Errorf("init NSpid = %q, want %q", got, child[0]+" 1")
+		init, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", child[0]))
+		if got, want := statusField(t, string(init), "NSpid"), fmt.Sprintf("%d 1", child[0]); got != want {
+			t.Errorf("init NSpid = %q, want %q", got, want)
 		}
-		grand := children(mustAtoi(t, child[0]))
+		grand := testutil.Children(child[0])
 		if len(grand) != 1 {
 			t.Errorf("leash's init has children %v, want one", grand)
 			return
 		}
 		target = grand[0]
 	}
-	b, err := os.ReadFile("/proc/" + target + "/status")
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", target))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,21 +484,12 @@ func checkPIDNamespace(t *testing.T, pid int, pidns bool) {
 	if pidns {
 		want = 2
 	}
-	if len(nspid) != want || nspid[0] != target {
-		t.Errorf("target NSpid = %v, want %d levels starting with %s", nspid, want, target)
+	if len(nspid) != want || nspid[0] != strconv.Itoa(target) {
+		t.Errorf("target NSpid = %v, want %d levels starting with %d", nspid, want, target)
 	}
 	if comm := statusField(t, string(b), "Name"); comm != "probe" {
 		t.Errorf("target is %q, want probe", comm)
 	}
-}
-
-func mustAtoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func TestRunProfilePermissions(t *testing.T) {
@@ -748,5 +728,105 @@ func awaitReady(t *testing.T, cmd *exec.Cmd, sc *bufio.Scanner, stderr *strings.
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("target did not start: %q %s", sc.Text(), stderr.String())
+	}
+}
+
+// TestRunInitHoldsNoMore: with a PID namespace, leash's init (pid 1 of
+// the namespace) holds no more than the target once the target runs: the
+// same ids and capability sets, no_new_privs, a filter of its own, and an
+// address space that is not leash's (kcmp). The profile grants
+// CAP_SYS_PTRACE, with which the target can attach to the init: taking
+// it over must not give it leash's memory or the init's former root.
+func TestRunInitHoldsNoMore(t *testing.T) {
+	testutil.RequireRoot(t)
+	probe := probeBin(t)
+	p := openProfile("nobody", "", "CAP_SYS_PTRACE")
+	cmd := exec.Command(leashBin(t), "run", "-p", saveProfile(t, p), "--", probe, "wait")
+	sc, stderr := testutil.StartLines(t, cmd)
+	awaitReady(t, cmd, sc, stderr)
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		for sc.Scan() {
+		}
+		cmd.Wait()
+	}()
+	leash := cmd.Process.Pid
+	init := testutil.Children(leash)
+	if len(init) != 1 {
+		t.Fatalf("leash has children %v, want its init", init)
+	}
+	target := testutil.Children(init[0])
+	if len(target) != 1 {
+		t.Fatalf("the init has children %v, want the target", target)
+	}
+	status := func(pid int) string {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	is, ts := status(init[0]), status(target[0])
+	if got := statusField(t, is, "NSpid"); got != strconv.Itoa(init[0])+" 1" {
+		t.Fatalf("pid %d has NSpid %q: not the init", init[0], got)
+	}
+	for _, f := range []string{"Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd"} {
+		if got, want := statusField(t, is, f), statusField(t, ts, f); got != want {
+			t.Errorf("init %s = %q, target's %q", f, got, want)
+		}
+	}
+	if got := statusField(t, is, "CapEff"); got != capMask("CAP_SYS_PTRACE") {
+		t.Errorf("init CapEff = %s, want only CAP_SYS_PTRACE", got)
+	}
+	for f, want := range map[string]string{"NoNewPrivs": "1", "Seccomp": "2"} {
+		if got := statusField(t, is, f); got != want {
+			t.Errorf("init %s = %s, want %s", f, got, want)
+		}
+	}
+	const kcmpVM = 1 // KCMP_VM: 0 when both share one address space
+	r, _, e := syscall.Syscall6(unix.SYS_KCMP, uintptr(leash), uintptr(init[0]), kcmpVM, 0, 0, 0)
+	if e != 0 {
+		t.Fatalf("kcmp: %v", e)
+	}
+	if r == 0 {
+		t.Error("the init shares leash's address space: a target that ptraces it writes into leash")
+	}
+}
+
+// TestRunTargetDiesWithLeash: without a PID namespace, a target running
+// as another user dies when leash is killed. Its parent-death signal,
+// set before the uid switch, is cleared by the kernel when credentials
+// change: leash sets it again after.
+func TestRunTargetDiesWithLeash(t *testing.T) {
+	testutil.RequireRoot(t)
+	probe := probeBin(t)
+	p := openProfile("nobody", "")
+	p.Run.Namespaces = []string{"net"}
+	cmd := exec.Command(leashBin(t), "run", "-p", saveProfile(t, p), "--", probe, "wait")
+	cmd.WaitDelay = time.Second // a surviving target holds leash's stderr pipe
+	sc, stderr := testutil.StartLines(t, cmd)
+	awaitReady(t, cmd, sc, stderr)
+	kids := testutil.Children(cmd.Process.Pid)
+	if len(kids) != 1 {
+		t.Fatalf("leash has children %v, want the target", kids)
+	}
+	target := kids[0]
+	cmd.Process.Kill()
+	cmd.Wait()
+	alive := func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", target))
+		if err != nil {
+			return false
+		}
+		_, rest, _ := strings.Cut(string(b), ") ")
+		return !strings.HasPrefix(rest, "Z")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for alive() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if alive() {
+		syscall.Kill(target, syscall.SIGKILL)
+		t.Errorf("the target (pid %d, nobody) still runs 5 s after leash was killed", target)
 	}
 }

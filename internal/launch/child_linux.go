@@ -87,6 +87,10 @@ func runOps(pl *plan, ops []op) {
 				failOp(pl, o.idx, e)
 			}
 			syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+		case opParent:
+			if ppid, _, _ := syscall.RawSyscall(unix.SYS_GETPPID, 0, 0, 0); ppid != o.args[0] {
+				exitGroup(exitSetupFailed) // leash is gone: nobody to report to
+			}
 		case opAudit:
 			// Best effort: without it, reports fall back to the pid.
 			fd, _, e := syscall.RawSyscall6(unix.SYS_OPENAT, atFDCWDRaw, uintptr(unsafe.Pointer(pl.loginuidPath)), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)
@@ -138,6 +142,14 @@ func childMain(pl *plan) {
 	if pid == 0 {
 		targetMain(pl)
 	}
+	// The target has exec'd. The init now holds no more than it: the
+	// target's credentials (ids, capabilities, no_new_privs) and a filter
+	// of its own that allows only what initLoop calls. A target that can
+	// ptrace it (CAP_SYS_PTRACE) gains nothing by taking it over.
+	runOps(pl, pl.creds)
+	if _, _, e := syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&pl.initProg))); e != 0 {
+		failOp(pl, pl.initIdx, e)
+	}
 	syscall.RawSyscall(unix.SYS_CLOSE, pl.repfd, 0, 0)
 	// In a new session the target leads a process group of its own
 	// (setpgid in pl.creds, before its execve, which this vfork waited
@@ -154,6 +166,7 @@ func childMain(pl *plan) {
 //go:nosplit
 //go:norace
 func targetMain(pl *plan) {
+	runOps(pl, pl.pgrp)
 	runOps(pl, pl.creds)
 	resetSignals(&pl.tail)
 	// Check what execve will check, as the target's uid, while a failure
@@ -231,53 +244,39 @@ func startChild(pl *plan, flags uintptr) (int, syscall.Errno) {
 	return pid, e
 }
 
-// forkChild starts the child without copying the launcher's address
-// space where it can (a Go process maps tens of megabytes: copying its
-// page tables, the copy-on-write faults that follow in the launcher and
-// the teardown of the copy at execve were most of a launch's cost):
+// forkChild starts the child:
 //
 //   - Without a PID namespace the child is the target: a vfork
-//     (CLONE_VM|CLONE_VFORK), as the standard library's forkExec does.
-//     It runs on this goroutine's stack, below this frame, while this
-//     thread is suspended until its execve or exit; rawVfork keeps the
-//     return address out of the stack the child overwrites.
-//   - With one the child is the init, which never execs, so this thread
-//     cannot wait for it. On amd64 it shares the launcher's memory
-//     (CLONE_VM, no CLONE_VFORK) and runs on a stack of its own
-//     (cloneOnStack, pl.stack); it touches only the plan, which Run keeps
-//     alive until it has reaped the init. On arm64 it is a plain fork.
+//     (CLONE_VM|CLONE_VFORK), as the standard library's forkExec does,
+//     without copying the launcher's address space (a Go process maps tens
+//     of megabytes). It runs on this goroutine's stack, below this frame,
+//     while this thread is suspended until its execve or exit; rawVfork
+//     keeps the return address out of the stack the child overwrites.
+//   - With one the child is the init, which never execs and outlives
+//     this call: a plain fork, with an address space of its own. Sharing
+//     the launcher's (CLONE_VM) would let a target that can ptrace its
+//     init (CAP_SYS_PTRACE) write into leash itself, which runs
+//     unconfined in the host's namespaces.
 //
 //go:noinline
 //go:nosplit
 //go:norace
 func forkChild(pl *plan, flags uintptr) (int, syscall.Errno) {
 	var pid, e uintptr
-	switch {
-	case !pl.pidns:
-		pid, e = rawVfork(unix.SYS_CLONE, flags|unix.CLONE_VM|unix.CLONE_VFORK|uintptr(syscall.SIGCHLD), 0, 0)
-	case haveCloneOnStack:
-		pid, e = cloneOnStack(flags|unix.CLONE_VM|uintptr(syscall.SIGCHLD), pl.stackTop, pl)
-	default:
+	if pl.pidns {
 		var errno syscall.Errno
 		pid, _, errno = syscall.RawSyscall6(unix.SYS_CLONE, flags|uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
 		e = uintptr(errno)
+	} else {
+		pid, e = rawVfork(unix.SYS_CLONE, flags|unix.CLONE_VM|unix.CLONE_VFORK|uintptr(syscall.SIGCHLD), 0, 0)
 	}
 	if e != 0 {
 		return 0, syscall.Errno(e)
 	}
-	if pid == 0 { // the vfork'd target, or the forked init (arm64)
+	if pid == 0 { // the vfork'd target, or the forked init
 		childMain(pl)
 	}
 	return int(pid), 0
-}
-
-// initMain is where the init starts on its own stack (cloneOnStack).
-//
-//go:nosplit
-//go:norace
-func initMain(pl *plan) {
-	childMain(pl)
-	exitGroup(exitSetupFailed)
 }
 
 // rawVfork is a syscall that may return twice on one stack (clone with

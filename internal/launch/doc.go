@@ -15,10 +15,10 @@
 // the Go runtime's own forkAndExecInChild does: no allocation, no
 // scheduler, no second Go runtime to start. (Re-executing leash in a
 // reexec role, as runc does, would cost the start-up of a large Go binary
-// on every launch.) Nor is the launcher's address space copied: the
-// target is a vfork (CLONE_VM|CLONE_VFORK) of the launcher or of the
-// init, and the init shares the launcher's memory on a stack of its own
-// (amd64; a plain fork on arm64); see forkChild. Catching the forwarded
+// on every launch.) The target is a vfork (CLONE_VM|CLONE_VFORK) of the
+// launcher or of the init, so the launcher's address space is not copied
+// for it; the init, which outlives the launch, is a plain fork with an
+// address space of its own (see forkChild). Catching the forwarded
 // signals starts first, in the background (CatchSignals); the goroutine
 // that catches them also forwards them, so nothing is started or woken
 // after the clone. The launcher forwards SIGINT, SIGTERM, SIGHUP,
@@ -39,11 +39,20 @@
 // (to its process group: in a new session the target calls setpgid
 // before its execve, since the init leads the session and its group),
 // reaps every zombie re-parented to it, and exits with the target's
-// status (128+N when signal N killed it). It keeps root but runs no Go
-// code and never execs; the target cannot signal it meaningfully or
-// ptrace it (different uid, and the filter). The child has
-// PR_SET_PDEATHSIG SIGKILL: if leash dies, init dies and the kernel kills
-// the whole PID namespace.
+// status (128+N when signal N killed it). It runs no Go code and never
+// execs. Once the target has exec'd, the init takes the target's
+// credentials (the same ids, capability sets and no_new_privs: the
+// credential steps of 5 again) and then a filter of its own that allows
+// only what it calls from then on (InitSyscalls: rt_sigtimedwait, kill,
+// wait4, close, exit_group, exit, restart_syscall) and kills it on
+// anything else, which ends the namespace. So a target that can take it
+// over (ptrace of pid 1 needs CAP_SYS_PTRACE) gains nothing it does not
+// hold already: not the init's former root, not the host's namespaces,
+// and not leash's memory, which the init does not share. Both have
+// PR_SET_PDEATHSIG SIGKILL, set again after the credential change (which
+// clears it): if leash dies, init dies and the kernel kills the whole PID
+// namespace; without a PID namespace the target checks, after setting it,
+// that its parent is still leash.
 //
 // # The order
 //

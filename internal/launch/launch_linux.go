@@ -214,9 +214,6 @@ func Run(s *Spec, opts Options) (*Result, error) {
 		opts.Log.Mark()
 	}
 	pid, errno := startChild(pl, flags)
-	if errno != 0 {
-		pl.release() // no child runs on the init's stack
-	}
 	if errno == syscall.EPERM && flags != 0 && os.Geteuid() != 0 {
 		return nil, fmt.Errorf("start confined child: creating namespaces (%s) needs root: %w", strings.Join(s.Namespaces, ", "), errno)
 	}
@@ -271,10 +268,7 @@ func Run(s *Spec, opts Options) (*Result, error) {
 		}
 		break
 	}
-	// The init shared the plan's memory and ran on pl.stack (forkChild):
-	// both stay until it is reaped, here.
-	runtime.KeepAlive(pl)
-	pl.release()
+	runtime.KeepAlive(pl) // the raw pointers the child used point into it
 	res.Code = ws.ExitStatus()
 	if ws.Signaled() {
 		res.Code = 128 + int(ws.Signal())

@@ -7,10 +7,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/leash-project/leash/profiles"
+	"github.com/leash-project/leash/seccomp"
 )
 
 // A plan is every syscall the child and the target will make, with every
@@ -25,6 +29,7 @@ const (
 	opSyscall  opKind = iota // nr(args); fails unless the result is >= 0 or errno is ok
 	opLoopback               // bring lo up: socket, SIOCGIFFLAGS, SIOCSIFFLAGS, close
 	opAudit                  // write loginuid, read sessionid, report it
+	opParent                 // exit unless getppid() is args[0]
 )
 
 // op is one step.
@@ -39,7 +44,8 @@ type op struct {
 // plan is the child's program.
 type plan struct {
 	setup []op // in the child: session, audit, mounts, network, descriptors
-	creds []op // in the target's process: capabilities, ids, no_new_privs
+	pgrp  []op // in the target's process: its own process group
+	creds []op // in the target's process, and then in the init's: capabilities, ids, no_new_privs
 	what  []string
 
 	pidns      bool
@@ -67,10 +73,10 @@ type plan struct {
 
 	tail tailArgs
 
-	// The init's own stack (PID namespace, cloneOnStack): mapped outside
-	// the Go heap, unmapped by release once the init is reaped.
-	stack    []byte
-	stackTop uintptr
+	// The init's own filter (PID namespace), installed once it holds the
+	// target's credentials: initFilter's syscalls and nothing else.
+	initProg sockFprog
+	initIdx  uint32
 
 	// keep alive what the raw pointers above point into
 	keep []any
@@ -101,20 +107,6 @@ func (pl *plan) cstr(s string) uintptr {
 func (pl *plan) ptr(v any, p unsafe.Pointer) uintptr {
 	pl.keep = append(pl.keep, v)
 	return uintptr(p)
-}
-
-// initStack is the size of the init's stack, guard page included: the
-// init and the target's vfork run a few hundred bytes of go:nosplit
-// frames on it.
-const initStack = 64 << 10
-
-// release unmaps the init's stack. Call it only when no child runs on
-// it: the clone failed, or the init was reaped.
-func (pl *plan) release() {
-	if pl.stack != nil {
-		unix.Munmap(pl.stack)
-		pl.stack, pl.stackTop = nil, 0
-	}
 }
 
 // newPlan turns a spec into the child's program; repfd is the report pipe.
@@ -182,7 +174,7 @@ func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
 	// to (initLoop), so that they reach its children as well. First, while
 	// the target still has the init's ids.
 	if pl.pidns && newSession {
-		pl.sys(&pl.creds, "start a process group for the target", 0, unix.SYS_SETPGID, 0, 0)
+		pl.sys(&pl.pgrp, "start a process group for the target", 0, unix.SYS_SETPGID, 0, 0)
 	}
 	// Then capabilities and ids, in the target's own process.
 	if err := pl.privileges(s); err != nil {
@@ -200,18 +192,14 @@ func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
 	if s.Exe != nil {
 		pl.exe, pl.exeCheck = *s.Exe, true
 	}
-	// Last, so that no error above leaks the mapping.
-	if pl.pidns && haveCloneOnStack {
-		st, err := unix.Mmap(-1, 0, initStack, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
+	if pl.pidns {
+		prog, err := initFilter()
 		if err != nil {
-			return nil, fmt.Errorf("map the init's stack: %w", err)
+			return nil, err
 		}
-		if err := unix.Mprotect(st[:4096], unix.PROT_NONE); err != nil { // guard page
-			unix.Munmap(st)
-			return nil, fmt.Errorf("map the init's stack: %w", err)
-		}
-		pl.stack = st
-		pl.stackTop = uintptr(unsafe.Pointer(&st[len(st)-16])) + 16 // 16-byte aligned top
+		pl.keep = append(pl.keep, prog)
+		pl.initProg = sockFprog{len: uint16(len(prog) / 8), filter: unsafe.Pointer(&prog[0])}
+		pl.initIdx = pl.describe("install the init's own filter")
 	}
 	return pl, nil
 }
@@ -407,6 +395,15 @@ func (pl *plan) privileges(s *Spec) error {
 			}
 		}
 	}
+	// Changing credentials cleared the parent-death signal (the kernel
+	// does so whenever setresuid or capset change them): set it again,
+	// or a non-root target (or init) outlives a killed leash.
+	pl.sys(&pl.creds, "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL))
+	if !pl.pidns {
+		// The target's parent is leash: if leash died before that, the
+		// signal will never come; the target must not start.
+		pl.creds = append(pl.creds, op{kind: opParent, args: [6]uintptr{uintptr(os.Getpid())}, idx: pl.describe("check that leash still runs")})
+	}
 	pl.sys(&pl.creds, "set no_new_privs", 0, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
 	return nil
 }
@@ -452,3 +449,29 @@ func inBoundingSet(c int) bool {
 	in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
 	return err != nil || in == 1
 }
+
+// InitSyscalls are all the init of a PID namespace calls once it has
+// started the target: wait for signals, pass them on, reap, exit. Its
+// filter (initFilter) allows these alone, and kills it on anything else,
+// which kills the namespace with it.
+var InitSyscalls = []string{"rt_sigtimedwait", "kill", "wait4", "close", "exit_group", "exit", "restart_syscall"}
+
+// initFilter compiles the init's filter with leash's own compiler, once.
+var initFilter = sync.OnceValues(func() ([]byte, error) {
+	arch := HostArch()
+	calls := map[string]string{}
+	for _, c := range InitSyscalls {
+		calls[c] = "leash (the init of the PID namespace)"
+	}
+	p := &profiles.Profile{
+		APIVersion: profiles.APIVersion,
+		Component:  "leash-init",
+		Syscalls:   map[string]map[string]string{string(arch): calls},
+		Run:        profiles.RunOptions{DefaultAction: "kill-process"},
+	}
+	f, err := seccomp.Compile(p, seccomp.Options{Arch: arch})
+	if err != nil {
+		return nil, fmt.Errorf("compile the init's filter: %w", err)
+	}
+	return f.Bytes()
+})

@@ -38,6 +38,23 @@ func Processes(argv ...string) []int {
 	return pids
 }
 
+// Children returns the pids of pid's children. A children file lists
+// those of one thread, and a Go program forks from whichever of its
+// threads runs: it reads them all.
+func Children(pid int) []int {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var kids []int
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, k := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(k); err == nil {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids
+}
+
 // WaitStarted waits up to timeout for a process with command line argv
 // to run, and returns their pids (none: it did not start).
 func WaitStarted(timeout time.Duration, argv ...string) []int {
