@@ -106,7 +106,10 @@ func NewSpec(p *profiles.Profile, mode Mode, argv []string) (*Spec, error) {
 	default:
 		return nil, fmt.Errorf("run.protectSystem: unknown value %q (want full or strict)", p.Run.ProtectSystem)
 	}
-	if (s.PrivateTmp || s.ProtectHome || s.ProtectSystem != "") && !s.HasNamespace("mnt") {
+	// A PID namespace needs a /proc of its own, and so a mount namespace
+	// to mount it in: the host's /proc would list (and open) every host
+	// process, as unshare --pid without --mount-proc does.
+	if (s.PrivateTmp || s.ProtectHome || s.ProtectSystem != "" || s.HasNamespace("pid")) && !s.HasNamespace("mnt") {
 		s.Namespaces = append(s.Namespaces, "mnt")
 	}
 	sort.Strings(s.Namespaces)
@@ -141,7 +144,19 @@ func NewSpec(p *profiles.Profile, mode Mode, argv []string) (*Spec, error) {
 	if p.Run.ClearEnv {
 		s.Env = append([]string{}, p.Run.Env...)
 	} else {
-		s.Env = append(os.Environ(), p.Run.Env...)
+		// run.env replaces the caller's variables of the same names:
+		// with both, getenv(3) would find the caller's, the first.
+		set := map[string]bool{}
+		for _, kv := range p.Run.Env {
+			k, _, _ := strings.Cut(kv, "=")
+			set[k] = true
+		}
+		for _, kv := range os.Environ() {
+			if k, _, _ := strings.Cut(kv, "="); !set[k] {
+				s.Env = append(s.Env, kv)
+			}
+		}
+		s.Env = append(s.Env, p.Run.Env...)
 	}
 	path, err := lookPath(argv[0], s.Env)
 	if err != nil {

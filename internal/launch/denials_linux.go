@@ -110,11 +110,19 @@ type record struct {
 }
 
 // parseRecord reads one /dev/kmsg record ("pri,seq,ts,flags;text") that
-// holds an "audit: type=1326" seccomp record.
+// holds an "audit: type=1326" seccomp record. Only the kernel's own
+// records count (facility 0 in pri): a root target can write to
+// /dev/kmsg too, and the kernel gives what user space writes the
+// facility LOG_USER (or the one it names, never 0), so a forged record
+// cannot add to a report or to a --report fragment for leash merge.
 func parseRecord(line string) (record, bool) {
 	var r record
-	_, text, ok := strings.Cut(line, ";")
+	prefix, text, ok := strings.Cut(line, ";")
 	if !ok {
+		return r, false
+	}
+	pri, _, _ := strings.Cut(prefix, ",")
+	if n, err := strconv.Atoi(pri); err != nil || n>>3 != 0 {
 		return r, false
 	}
 	text, _, _ = strings.Cut(text, "\n")

@@ -73,7 +73,14 @@
 //     mount of the path onto itself (full) and mount_setattr with
 //     MOUNT_ATTR_RDONLY, which changes only the read-only bit and keeps
 //     nosuid, nodev and noexec. These options imply a mount namespace even
-//     when run.namespaces does not list mnt.
+//     when run.namespaces does not list mnt, and so does a PID namespace
+//     (its /proc must be its own, or the target would see and open every
+//     host process in the host's). Without a PID namespace the target can
+//     still reach the host's file system through /proc/PID/root of a host
+//     process it may ptrace-read (one of its own uid, or any with
+//     CAP_SYS_PTRACE), as under systemd's ProtectSystem= without
+//     PrivatePIDs=: list pid with these options, and give the component a
+//     uid of its own.
 //  3. Network namespace (net): loopback brought up (SIOCSIFFLAGS IFF_UP);
 //     no other interface exists.
 //  4. File descriptors: everything above 2 is marked close-on-exec
@@ -109,6 +116,10 @@
 //     goes to the launcher through a close-on-exec pipe (write, then
 //     exit_group); if the filter denies even that, the launcher sees the
 //     target killed or exiting 127 without a reason.
+//
+// The target's environment is leash's, with run.env's variables replacing
+// those of the same names; with run.clearEnv, run.env's alone. CMD is
+// found with the target's PATH.
 //
 // Set-uid and file-capability programs behave as the kernel makes them
 // under no_new_privs: a set-uid program runs with the caller's ids, and a

@@ -57,6 +57,14 @@ func TestParseRecord(t *testing.T) {
 			ok:   true,
 			want: record{session: 3, pid: 8, exe: "/x", abi: "x32", nr: 1073741863, name: "x32:39", action: "ERRNO(EPERM)"},
 		},
+		{
+			name: "written to /dev/kmsg from user space (facility LOG_USER)",
+			line: `12,9,9,-;audit: type=1326 audit(1.1:2): auid=0 uid=0 gid=0 ses=3 pid=8 comm="x" exe="/usr/sbin/sshd" sig=0 arch=c000003e syscall=165 compat=0 ip=0x1 code=0x7ffc0000`,
+		},
+		{
+			name: "user space naming a facility of its own",
+			line: `29,9,9,-;audit: type=1326 audit(1.1:2): auid=0 uid=0 gid=0 ses=3 pid=8 comm="x" exe="/x" sig=0 arch=c000003e syscall=165 compat=0 ip=0x1 code=0x7ffc0000`,
+		},
 		{name: "another audit type", line: `5,9,9,-;audit: type=1006 audit(1.1:2): pid=1 uid=0 old-auid=4294967295 auid=0`},
 		{name: "not audit", line: `6,9,9,-;eth0: link up`},
 	}
@@ -170,6 +178,26 @@ func TestNewSpec(t *testing.T) {
 		}, argv: []string{"/bin/true"}, check: func(t *testing.T, s *Spec) {
 			if !reflect.DeepEqual(s.Namespaces, []string{"mnt", "net"}) {
 				t.Errorf("namespaces = %v", s.Namespaces)
+			}
+		}},
+		{name: "a pid namespace implies a mount namespace (a /proc of its own)", edit: func(p *profiles.Profile) {
+			p.Run.Namespaces = []string{"pid"}
+		}, argv: []string{"/bin/true"}, check: func(t *testing.T, s *Spec) {
+			if !reflect.DeepEqual(s.Namespaces, []string{"mnt", "pid"}) {
+				t.Errorf("namespaces = %v", s.Namespaces)
+			}
+		}},
+		{name: "run.env replaces the caller's variable of that name", edit: func(p *profiles.Profile) {
+			p.Run.Env = []string{"LEASH_SPEC_TEST=profile"}
+		}, argv: []string{"/bin/true"}, check: func(t *testing.T, s *Spec) {
+			var got []string
+			for _, kv := range s.Env {
+				if strings.HasPrefix(kv, "LEASH_SPEC_TEST=") {
+					got = append(got, kv)
+				}
+			}
+			if !reflect.DeepEqual(got, []string{"LEASH_SPEC_TEST=profile"}) {
+				t.Errorf("LEASH_SPEC_TEST in env: %q, want the profile's alone", got)
 			}
 		}},
 		{name: "caps sorted by number, not full in enforce", argv: []string{"/bin/true"}, mode: Enforce, check: func(t *testing.T, s *Spec) {
