@@ -456,4 +456,7 @@ func (a *analysis) filesystem() {
 	} else {
 		a.add(KindFilesystem, "no privateTmp", noPrivateTmp, "")
 	}
+	if (run.ProtectSystem != "" || run.ProtectHome || run.PrivateTmp) && !a.hasRunNamespace("pid") {
+		a.add(KindFilesystem, "file-system protections without a pid namespace", protectNoPID, "")
+	}
 }

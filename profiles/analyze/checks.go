@@ -202,5 +202,6 @@ var (
 	fullProtect   = rated{1, "/usr and /boot are read-only, but /etc stays writable where permissions allow"}
 	noProtectHome = rated{2, "reads /home, /root and /run/user wherever file permissions allow"}
 	noPrivateTmp  = rated{1.5, "shares /tmp with every other program: symlink races and leftover secrets"}
+	protectNoPID  = rated{1, "without a pid namespace the host's /proc/PID/root of any process the component may ptrace-read (one of its own uid) shows the file system these options hide"}
 	keepEnv       = rated{0.5, "inherits the environment of whoever starts it, which may hold credentials"}
 )
