@@ -166,6 +166,9 @@ func parseRecord(line string) (record, bool) {
 	default:
 		r.abi, r.name = fmt.Sprintf("arch-%#x", arch), fmt.Sprintf("syscall-%d", nr)
 	}
+	if r.name == "" { // beyond leash's table: a newer kernel's, or no syscall at all
+		r.name = fmt.Sprintf("syscall-%d", nr)
+	}
 	return r, true
 }
 

@@ -58,6 +58,12 @@ func TestParseRecord(t *testing.T) {
 			want: record{session: 3, pid: 8, exe: "/x", abi: "x32", nr: 1073741863, name: "x32:39", action: "ERRNO(EPERM)"},
 		},
 		{
+			name: "a number beyond the table",
+			line: `5,9,9,-;audit: type=1326 audit(1.1:2): auid=0 uid=0 gid=0 ses=3 pid=8 comm="x" exe="/x" sig=0 arch=c000003e syscall=1000 compat=0 ip=0x1 code=0x50026`,
+			ok:   true,
+			want: record{session: 3, pid: 8, exe: "/x", abi: "x86_64", nr: 1000, name: "syscall-1000", action: "ERRNO(ENOSYS)"},
+		},
+		{
 			name: "written to /dev/kmsg from user space (facility LOG_USER)",
 			line: `12,9,9,-;audit: type=1326 audit(1.1:2): auid=0 uid=0 gid=0 ses=3 pid=8 comm="x" exe="/usr/sbin/sshd" sig=0 arch=c000003e syscall=165 compat=0 ip=0x1 code=0x7ffc0000`,
 		},
