@@ -370,6 +370,14 @@ func (p *parser) run(n *yaml.Node) profiles.RunOptions {
 			}
 		},
 		"protectHome": func(v *yaml.Node) { r.ProtectHome = p.boolean(v) },
+		"privateDevices": func(v *yaml.Node) {
+			b := p.boolean(v)
+			r.PrivateDevices = &b
+		},
+		"protectKernelTunables": func(v *yaml.Node) {
+			b := p.boolean(v)
+			r.ProtectKernelTunables = &b
+		},
 		"defaultAction": func(v *yaml.Node) {
 			if r.DefaultAction = p.str(v); !actions[r.DefaultAction] {
 				p.fail(v, fmt.Sprintf("run.defaultAction: %q (want errno, kill-process or log)", r.DefaultAction))

@@ -317,6 +317,10 @@ func compareRun(o, n RunOptions) []Change {
 	b := func(v bool) string { return fmt.Sprint(v) }
 	ch("privateTmp", b(o.PrivateTmp), b(n.PrivateTmp), o.PrivateTmp && !n.PrivateTmp, "")
 	ch("protectHome", b(o.ProtectHome), b(n.ProtectHome), o.ProtectHome && !n.ProtectHome, "")
+	od, nd := o.DevicesPrivate(), n.DevicesPrivate()
+	ch("privateDevices", b(od), b(nd), od && !nd, "")
+	ok, nk := o.KernelTunablesProtected(), n.KernelTunablesProtected()
+	ch("protectKernelTunables", b(ok), b(nk), ok && !nk, "")
 	ch("protectSystem", shown(o.ProtectSystem), shown(n.ProtectSystem),
 		protectSystemRank[n.ProtectSystem] < protectSystemRank[o.ProtectSystem], "")
 	oa, na := actionName(o.DefaultAction), actionName(n.DefaultAction)

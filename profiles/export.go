@@ -245,6 +245,12 @@ func Systemd(p *Profile, opts ExportOptions) ([]byte, error) {
 	if r.ProtectHome {
 		line("ProtectHome=yes")
 	}
+	if r.DevicesPrivate() {
+		line("PrivateDevices=yes")
+	}
+	if r.KernelTunablesProtected() {
+		line("ProtectKernelTunables=yes")
+	}
 	runNS := map[string]bool{}
 	for _, n := range r.Namespaces {
 		runNS[n] = true

@@ -153,3 +153,48 @@ func TestCloneProtocols(t *testing.T) {
 		t.Errorf("changing the clone changed the original: %s", got)
 	}
 }
+
+// TestOptionalRunSwitches: privateDevices and protectKernelTunables are
+// on when unset, off only when the profile says false, survive a save and
+// load as written, and take nothing but true or false.
+func TestOptionalRunSwitches(t *testing.T) {
+	base := "apiVersion: leash/v1\ncomponent: c\nsyscalls: {}\nrun:\n"
+	tests := []struct {
+		name          string
+		run           string
+		devs, tunable bool
+		wantErr       string
+	}{
+		{name: "unset", run: "  user: root\n", devs: true, tunable: true},
+		{name: "off", run: "  privateDevices: false\n  protectKernelTunables: false\n"},
+		{name: "on", run: "  privateDevices: true\n  protectKernelTunables: true\n", devs: true, tunable: true},
+		{name: "not a bool", run: "  privateDevices: yes-please\n", wantErr: "run.privateDevices: want true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := Parse("p.yaml", []byte(base+tt.run))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse: %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "p.yaml")
+			if err := Save(path, p); err != nil {
+				t.Fatal(err)
+			}
+			q, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []RunOptions{p.Run, q.Run} {
+				if r.DevicesPrivate() != tt.devs || r.KernelTunablesProtected() != tt.tunable {
+					t.Errorf("privateDevices %v, protectKernelTunables %v; want %v, %v", r.DevicesPrivate(), r.KernelTunablesProtected(), tt.devs, tt.tunable)
+				}
+			}
+		})
+	}
+}

@@ -81,12 +81,34 @@ type RunOptions struct {
 	PrivateTmp    bool     `yaml:"privateTmp,omitempty" json:"privateTmp,omitempty"`
 	ProtectSystem string   `yaml:"protectSystem,omitempty" json:"protectSystem,omitempty"` // "", "full", "strict"
 	ProtectHome   bool     `yaml:"protectHome,omitempty" json:"protectHome,omitempty"`
+	// PrivateDevices gives the component a /dev of its own with only the
+	// pseudo devices (null, zero, full, random, urandom, tty, a pty
+	// instance, shm), as systemd's PrivateDevices=; ProtectKernelTunables
+	// makes /proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs
+	// and /sys read-only, as systemd's ProtectKernelTunables=. Unset, both
+	// are on whenever leash run runs as root: a uid 0 component without a
+	// single capability still owns the root-owned device nodes (the raw
+	// disk) and tunables (kernel.core_pattern runs a program as root on
+	// the host). Set them to false for a component that needs real
+	// devices or writes sysctls.
+	PrivateDevices        *bool `yaml:"privateDevices,omitempty" json:"privateDevices,omitempty"`
+	ProtectKernelTunables *bool `yaml:"protectKernelTunables,omitempty" json:"protectKernelTunables,omitempty"`
 	// DefaultAction for syscalls outside the profile: errno (EPERM, the
 	// default), kill-process or log.
 	DefaultAction string `yaml:"defaultAction,omitempty" json:"defaultAction,omitempty"`
 	// ClearEnv starts the component with an empty environment but for Env.
 	ClearEnv bool     `yaml:"clearEnv,omitempty" json:"clearEnv,omitempty"`
 	Env      []string `yaml:"env,omitempty" json:"env,omitempty"`
+}
+
+// DevicesPrivate says whether leash run gives the component a /dev of
+// its own (PrivateDevices: unset means yes).
+func (r RunOptions) DevicesPrivate() bool { return r.PrivateDevices == nil || *r.PrivateDevices }
+
+// KernelTunablesProtected says whether leash run makes the kernel's
+// tunables read-only (ProtectKernelTunables: unset means yes).
+func (r RunOptions) KernelTunablesProtected() bool {
+	return r.ProtectKernelTunables == nil || *r.ProtectKernelTunables
 }
 
 // Provenance tells a reviewer where the profile came from.

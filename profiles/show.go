@@ -210,6 +210,8 @@ func WriteText(w io.Writer, p *Profile) error {
 	fmt.Fprintf(tw, "  privateTmp\t%t\n", r.PrivateTmp)
 	fmt.Fprintf(tw, "  protectSystem\t%s\n", orNone(r.ProtectSystem))
 	fmt.Fprintf(tw, "  protectHome\t%t\n", r.ProtectHome)
+	fmt.Fprintf(tw, "  privateDevices\t%t\n", r.DevicesPrivate())
+	fmt.Fprintf(tw, "  protectKernelTunables\t%t\n", r.KernelTunablesProtected())
 	fmt.Fprintf(tw, "  clearEnv\t%t\n", r.ClearEnv)
 	for _, e := range r.Env {
 		fmt.Fprintf(tw, "  env\t%s\n", e)

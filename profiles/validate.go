@@ -210,6 +210,8 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, p string) *problem {
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
 			return &problem{n.Line, fmt.Sprintf("%s: %s is out of range", where(p), n.Value)}
 		}
+	case reflect.Pointer: // an optional value: unset (nil) differs from its zero
+		return c.walk(n, t.Elem(), p)
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
 			return &problem{n.Line, fmt.Sprintf("%s: want true or false, got %s", where(p), kindName(n))}

@@ -136,3 +136,43 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestEscapeAsRoot: a component that runs as uid 0 with no capability at
+// all, under a filter that allows every syscall, still owns the
+// root-owned files the kernel offers: its tunables and device nodes.
+// Writing kernel.core_pattern (here its own value back) would let it run
+// any program as root on the host at the next crash; /sys holds more of
+// the same (here transparent_hugepage, its own value back); the host's
+// console and loop devices open read-write for uid 0 (on machines that
+// let it, the raw disks too). Each works unconfined as uid 0 without
+// capabilities (setpriv, the control) and fails under leash run, whose
+// private /dev and read-only tunables are on by default.
+func TestEscapeAsRoot(t *testing.T) {
+	testutil.RequireRoot(t)
+	attacks := []struct{ name, script string }{
+		{"core_pattern", `v=$(cat /proc/sys/kernel/core_pattern) && printf '%s\n' "$v" > /proc/sys/kernel/core_pattern && echo escaped`},
+		{"sysfs", `v=$(cat /sys/kernel/mm/transparent_hugepage/enabled) && w=${v#*[} && printf '%s\n' "${w%%]*}" > /sys/kernel/mm/transparent_hugepage/enabled && echo escaped`},
+		{"host-console", `exec 3<>/dev/console && echo escaped`},
+	}
+	p := openProfile("root", "")
+	p.Run.Namespaces = nil // the protections need no namespace to be listed
+	profile := saveProfile(t, p)
+	for _, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			ctl := exec.Command("setpriv", "--clear-groups", "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "/bin/sh", "-c", a.script)
+			if out, err := ctl.CombinedOutput(); err != nil || !strings.Contains(string(out), "escaped") {
+				t.Fatalf("control: %s as uid 0 without capabilities, unconfined: %v: %s", a.name, err, out)
+			}
+			res := runLeash(t, "run", "-p", profile, "--", "/bin/sh", "-c", a.script)
+			if res.Code == 0 || strings.Contains(res.Stdout, "escaped") {
+				t.Errorf("%s under leash run: exit %d\n%s%s", a.name, res.Code, res.Stdout, res.Stderr)
+			}
+			t.Logf("%s", lastLine(res.Stderr))
+		})
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

@@ -40,6 +40,9 @@ func newRunCmd() *cobra.Command {
 		Long: `leash run starts CMD with exactly the privileges in PROFILE: the namespaces
 of run.namespaces (pid, ipc, uts, mnt, net), a private /tmp and read-only
 system paths as run.privateTmp, run.protectSystem and run.protectHome say,
+a /dev with the pseudo devices only and read-only kernel tunables
+(/proc/sys, /sys) unless run.privateDevices or run.protectKernelTunables
+is false,
 the uid and gid of run.user and run.group with no supplementary groups, a
 capability bounding set reduced to capabilities.needed (kept across exec
 as ambient capabilities for a non-root user), no_new_privs, and last the

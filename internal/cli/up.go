@@ -124,7 +124,13 @@ func up(c *cobra.Command, file string) error {
 			return err
 		}
 		own := p.Run
-		p.Run = profiles.RunOptions{DefaultAction: own.DefaultAction, ClearEnv: own.ClearEnv, Env: own.Env}
+		// The nested leash run creates no mount namespace (it has not
+		// the capability inside its spawner): the /dev and the tunables
+		// the component sees are its spawner's, protected as its
+		// spawner's profile says.
+		off := false
+		p.Run = profiles.RunOptions{DefaultAction: own.DefaultAction, ClearEnv: own.ClearEnv, Env: own.Env,
+			PrivateDevices: &off, ProtectKernelTunables: &off}
 		if own.User != "" || own.Group != "" || len(own.Namespaces) > 0 || own.PrivateTmp || own.ProtectSystem != "" || own.ProtectHome {
 			fmt.Fprintf(stderr, "leash: note: up: %s runs inside %s's confinement: its run.user, run.group, namespaces and mount options are %s's\n",
 				comp.Name, comp.SpawnedBy, comp.SpawnedBy)

@@ -37,6 +37,9 @@ type Spec struct {
 	PrivateTmp    bool     `json:"privateTmp,omitempty"`
 	ProtectSystem string   `json:"protectSystem,omitempty"`
 	ProtectHome   bool     `json:"protectHome,omitempty"`
+	// PrivateDevices and ProtectKernelTunables: see profiles.RunOptions.
+	PrivateDevices        bool `json:"privateDevices,omitempty"`
+	ProtectKernelTunables bool `json:"protectKernelTunables,omitempty"`
 
 	// SetIDs: switch to UID/GID (always true when the profile names a user
 	// or group; otherwise the ids are the launcher's).
@@ -100,6 +103,12 @@ func NewSpec(p *profiles.Profile, mode Mode, argv []string) (*Spec, error) {
 		s.Namespaces = append(s.Namespaces, ns)
 	}
 	s.PrivateTmp, s.ProtectHome = p.Run.PrivateTmp, p.Run.ProtectHome
+	// Unset, the /dev and tunables protections are on when leash can
+	// create the mount namespace they need (it runs as root). Without
+	// root the component runs as the caller, who owns nothing they guard.
+	root := os.Geteuid() == 0
+	s.PrivateDevices = p.Run.DevicesPrivate() && (p.Run.PrivateDevices != nil || root)
+	s.ProtectKernelTunables = p.Run.KernelTunablesProtected() && (p.Run.ProtectKernelTunables != nil || root)
 	switch p.Run.ProtectSystem {
 	case "", "full", "strict":
 		s.ProtectSystem = p.Run.ProtectSystem
@@ -109,7 +118,7 @@ func NewSpec(p *profiles.Profile, mode Mode, argv []string) (*Spec, error) {
 	// A PID namespace needs a /proc of its own, and so a mount namespace
 	// to mount it in: the host's /proc would list (and open) every host
 	// process, as unshare --pid without --mount-proc does.
-	if (s.PrivateTmp || s.ProtectHome || s.ProtectSystem != "" || s.HasNamespace("pid")) && !s.HasNamespace("mnt") {
+	if (s.PrivateTmp || s.ProtectHome || s.ProtectSystem != "" || s.PrivateDevices || s.ProtectKernelTunables || s.HasNamespace("pid")) && !s.HasNamespace("mnt") {
 		s.Namespaces = append(s.Namespaces, "mnt")
 	}
 	sort.Strings(s.Namespaces)

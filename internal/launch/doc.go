@@ -81,6 +81,16 @@
 //     CAP_SYS_PTRACE), as under systemd's ProtectSystem= without
 //     PrivatePIDs=: list pid with these options, and give the component a
 //     uid of its own.
+//     PrivateDevices (on unless the profile says false, when leash runs
+//     as root): /dev becomes a read-only tmpfs with null, zero, full,
+//     random, urandom and tty, a devpts instance of its own, a /dev/shm
+//     tmpfs, and the usual links (fd, stdin, stdout, stderr, ptmx, and
+//     /dev/log where the host's is a link). ProtectKernelTunables (the
+//     same default): /proc/sys, /proc/sysrq-trigger, /proc/irq,
+//     /proc/bus, /proc/fs, /proc/acpi and /sys become read-only binds of
+//     themselves. Both matter most to a uid 0 component, which owns the
+//     host's raw disks (/dev/vda) and writes kernel.core_pattern without
+//     a single capability; both imply a mount namespace.
 //  3. Network namespace (net): loopback brought up (SIOCSIFFLAGS IFF_UP);
 //     no other interface exists.
 //  4. File descriptors: everything above 2 is marked close-on-exec

@@ -264,7 +264,66 @@ func (pl *plan) mounts(s *Spec) error {
 			mount("private tmp: mount tmpfs on "+p, "tmpfs", p, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777")
 		}
 	}
+	if s.PrivateDevices {
+		pl.privateDevices(mount, setattr)
+	}
+	if s.ProtectKernelTunables {
+		// As systemd's ProtectKernelTunables= (and runc's read-only
+		// paths): read-only binds of themselves. Under a PID namespace
+		// these are the paths of its new /proc, mounted above.
+		for _, p := range kernelTunables {
+			if _, err := os.Lstat(p); err != nil {
+				continue
+			}
+			mount("protect kernel tunables: bind "+p, p, p, "", unix.MS_BIND|unix.MS_REC, "")
+			setattr("protect kernel tunables: make "+p+" read-only", p, unix.AT_RECURSIVE, 0)
+		}
+	}
 	return nil
+}
+
+// kernelTunables are the paths ProtectKernelTunables makes read-only. A
+// uid 0 component without capabilities can write most of them:
+// kernel.core_pattern alone runs a program of its choice as root in the
+// host's namespaces.
+var kernelTunables = []string{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/acpi", "/proc/latency_stats", "/proc/timer_stats", "/sys"}
+
+// pseudoDevices are the device nodes of a private /dev, as systemd's
+// PrivateDevices= makes it.
+var pseudoDevices = []struct {
+	name         string
+	major, minor uint32
+}{{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}}
+
+// privateDevices replaces /dev with a tmpfs holding only the pseudo
+// devices, a pty instance of its own, /dev/shm, and the usual symbolic
+// links, then makes it read-only (but for /dev/shm and /dev/pts). No raw
+// disk, no /dev/mem, no /dev/kmsg: a uid 0 component owns those nodes
+// without any capability.
+func (pl *plan) privateDevices(mount func(what, src, target, fstype string, flags uintptr, data string), setattr func(what, path string, flags uintptr, ok syscall.Errno)) {
+	mount("private devices: mount tmpfs on /dev", "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755")
+	for _, d := range pseudoDevices {
+		p := "/dev/" + d.name
+		pl.sys(&pl.setup, "private devices: create "+p, 0, unix.SYS_MKNODAT, atFDCWD(), pl.cstr(p), unix.S_IFCHR|0o666, uintptr(unix.Mkdev(d.major, d.minor)))
+		pl.sys(&pl.setup, "private devices: chmod 0666 "+p, 0, unix.SYS_FCHMODAT, atFDCWD(), pl.cstr(p), 0o666)
+	}
+	pl.sys(&pl.setup, "private devices: create /dev/pts", 0, unix.SYS_MKDIRAT, atFDCWD(), pl.cstr("/dev/pts"), 0o755)
+	ptsOpts := "newinstance,ptmxmode=0666,mode=0620"
+	if gid, err := lookupGroup("tty"); err == nil {
+		ptsOpts += ",gid=" + strconv.Itoa(gid)
+	}
+	mount("private devices: mount a devpts instance on /dev/pts", "devpts", "/dev/pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, ptsOpts)
+	pl.sys(&pl.setup, "private devices: create /dev/shm", 0, unix.SYS_MKDIRAT, atFDCWD(), pl.cstr("/dev/shm"), 0o755)
+	mount("private devices: mount tmpfs on /dev/shm", "tmpfs", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777")
+	links := [][2]string{{"pts/ptmx", "/dev/ptmx"}, {"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"}}
+	// The syslog socket, where the host has it as a link (to journald's).
+	if target, err := os.Readlink("/dev/log"); err == nil {
+		links = append(links, [2]string{target, "/dev/log"})
+	}
+	for _, l := range links {
+		pl.sys(&pl.setup, "private devices: link "+l[1]+" to "+l[0], 0, unix.SYS_SYMLINKAT, pl.cstr(l[0]), atFDCWD(), pl.cstr(l[1]))
+	}
+	setattr("private devices: make /dev read-only", "/dev", 0, 0)
 }
 
 // mountPoints lists the mounts ProtectSystem=strict makes read-only: all

@@ -456,6 +456,16 @@ func (a *analysis) filesystem() {
 	} else {
 		a.add(KindFilesystem, "no privateTmp", noPrivateTmp, "")
 	}
+	if run.DevicesPrivate() {
+		a.ok(KindFilesystem, "privateDevices", "a /dev of its own with the pseudo devices only")
+	} else {
+		a.add(KindFilesystem, "privateDevices off", hostDevices, "")
+	}
+	if run.KernelTunablesProtected() {
+		a.ok(KindFilesystem, "protectKernelTunables", "/proc/sys, /sys and the other kernel tunables are read-only")
+	} else {
+		a.add(KindFilesystem, "protectKernelTunables off", rwTunables, "")
+	}
 	if (run.ProtectSystem != "" || run.ProtectHome || run.PrivateTmp) && !a.hasRunNamespace("pid") {
 		a.add(KindFilesystem, "file-system protections without a pid namespace", protectNoPID, "")
 	}

@@ -202,6 +202,8 @@ var (
 	fullProtect   = rated{1, "/usr and /boot are read-only, but /etc stays writable where permissions allow"}
 	noProtectHome = rated{2, "reads /home, /root and /run/user wherever file permissions allow"}
 	noPrivateTmp  = rated{1.5, "shares /tmp with every other program: symlink races and leftover secrets"}
+	hostDevices   = rated{3, "the host's /dev: as uid 0, or with CAP_DAC_OVERRIDE, it opens the raw disks and rewrites any file on them"}
+	rwTunables    = rated{3, "writable /proc/sys and /sys: as uid 0, without any capability, kernel.core_pattern alone runs a program of its choice as root on the host"}
 	protectNoPID  = rated{1, "without a pid namespace the host's /proc/PID/root of any process the component may ptrace-read (one of its own uid) shows the file system these options hide"}
 	keepEnv       = rated{0.5, "inherits the environment of whoever starts it, which may hold credentials"}
 )
