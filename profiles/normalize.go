@@ -185,6 +185,8 @@ func (p *Profile) Clone() *Profile {
 	q.Widen = cloneSlice(p.Widen)
 	q.Run.Namespaces = cloneSlice(p.Run.Namespaces)
 	q.Run.Env = cloneSlice(p.Run.Env)
+	q.Run.PrivateDevices = clonePtr(p.Run.PrivateDevices)
+	q.Run.ProtectKernelTunables = clonePtr(p.Run.ProtectKernelTunables)
 	if p.Provenance.Runs != nil {
 		q.Provenance.Runs = make([]Run, len(p.Provenance.Runs))
 		for i, r := range p.Provenance.Runs {
@@ -235,4 +237,12 @@ func (p *Profile) Incomplete() bool {
 		}
 	}
 	return false
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
