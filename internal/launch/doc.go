@@ -66,7 +66,10 @@
 //     back to the host. With a PID namespace, a new /proc for it. Then,
 //     following systemd's semantics: ProtectSystem=full: /usr, /boot,
 //     /efi and /etc read-only; ProtectSystem=strict: every mount
-//     read-only except the API file systems under /dev, /proc and /sys;
+//     read-only except the API file systems under /dev, /proc and /sys
+//     (one recursive mount_setattr on /, which also covers mounts made
+//     after leash read the mount table, then the API mounts that were
+//     writable made so again);
 //     ProtectHome: /home, /root and /run/user replaced by empty read-only
 //     tmpfs; PrivateTmp: fresh tmpfs (mode 1777) on /tmp and /var/tmp,
 //     mounted last so they stay writable under strict. Read-only is a bind

@@ -239,13 +239,24 @@ func (pl *plan) mounts(s *Spec) error {
 			setattr("protect system: make "+p+" read-only", p, unix.AT_RECURSIVE, 0)
 		}
 	case "strict":
-		points, err := mountPoints()
+		// Every mount read-only in one call on the whole tree: a mount
+		// made after leash read the mount table is covered too, and no
+		// mount point's path is looked up (a user who can rename a
+		// parent of one could send a per-path change elsewhere). Then
+		// the API file systems that were writable are made so again.
+		api, err := apiMounts()
 		if err != nil {
 			return err
 		}
-		for _, mp := range points {
+		setattr("protect system: make every mount read-only", "/", unix.AT_RECURSIVE, 0)
+		rw := &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
+		rwPtr := pl.ptr(rw, unsafe.Pointer(rw))
+		for _, mp := range api {
+			if s.HasNamespace("pid") && strings.HasPrefix(mp, "/proc/") {
+				continue // under the PID namespace's new /proc, not there
+			}
 			// A mount hidden under another answers for the top one.
-			setattr("protect system: make "+mp+" read-only", mp, 0, syscall.ENOENT)
+			pl.sys(&pl.setup, "protect system: keep "+mp+" writable", syscall.ENOENT, unix.SYS_MOUNT_SETATTR, atFDCWD(), pl.cstr(mp), 0, rwPtr, unsafe.Sizeof(*rw))
 		}
 	}
 	if s.ProtectHome {
@@ -326,29 +337,44 @@ func (pl *plan) privateDevices(mount func(what, src, target, fstype string, flag
 	setattr("private devices: make /dev read-only", "/dev", 0, 0)
 }
 
-// mountPoints lists the mounts ProtectSystem=strict makes read-only: all
-// but the API file systems under /dev, /proc and /sys.
-func mountPoints() ([]string, error) {
+// apiMounts lists the mount points of the API file systems (under /dev,
+// /proc and /sys) that are writable now, in mount order, each once: the
+// ones ProtectSystem=strict leaves writable. When one path holds several
+// mounts, the last (the top one) decides.
+func apiMounts() ([]string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, fmt.Errorf("protect system: %w", err)
 	}
 	defer f.Close()
-	var points []string
+	var order []string
+	writable := map[string]bool{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
+		if len(fields) < 6 {
 			continue
 		}
-		if mp := unescapeMount(fields[4]); !apiFS(mp) {
-			points = append(points, mp)
+		mp := unescapeMount(fields[4])
+		if !apiFS(mp) {
+			continue
 		}
+		if _, seen := writable[mp]; !seen {
+			order = append(order, mp)
+		}
+		opts, _, _ := strings.Cut(fields[5], ",")
+		writable[mp] = opts == "rw"
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("protect system: read mountinfo: %w", err)
 	}
-	return points, nil
+	var out []string
+	for _, mp := range order {
+		if writable[mp] {
+			out = append(out, mp)
+		}
+	}
+	return out, nil
 }
 
 func apiFS(mp string) bool {
