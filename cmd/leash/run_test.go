@@ -733,8 +733,10 @@ func awaitReady(t *testing.T, cmd *exec.Cmd, sc *bufio.Scanner, stderr *strings.
 
 // TestRunInitHoldsNoMore: with a PID namespace, leash's init (pid 1 of
 // the namespace) holds no more than the target once the target runs: the
-// same ids and capability sets, no_new_privs, a filter of its own, and an
-// address space that is not leash's (kcmp). The profile grants
+// same ids and capability sets, no_new_privs, a filter of its own, no
+// descriptors, and an address space that is not leash's (kcmp). (It
+// drops all of these before the target can run a single instruction of
+// its own: the target is held on a pipe until then.) The profile grants
 // CAP_SYS_PTRACE, with which the target can attach to the init: taking
 // it over must not give it leash's memory or the init's former root.
 func TestRunInitHoldsNoMore(t *testing.T) {
@@ -782,6 +784,21 @@ func TestRunInitHoldsNoMore(t *testing.T) {
 		if got := statusField(t, is, f); got != want {
 			t.Errorf("init %s = %s, want %s", f, got, want)
 		}
+	}
+	// No descriptor of leash's (its /dev/kmsg, the Go runtime's cgroup
+	// files) or of the target's: nothing to take through /proc/1/fd or
+	// pidfd_getfd.
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", init[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fds) != 0 {
+		var open []string
+		for _, fd := range fds {
+			l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", init[0], fd.Name()))
+			open = append(open, fd.Name()+" -> "+l)
+		}
+		t.Errorf("the init holds descriptors: %v", open)
 	}
 	const kcmpVM = 1 // KCMP_VM: 0 when both share one address space
 	r, _, e := syscall.Syscall6(unix.SYS_KCMP, uintptr(leash), uintptr(init[0]), kcmpVM, 0, 0, 0)

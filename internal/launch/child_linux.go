@@ -128,32 +128,56 @@ const atFDCWDRaw = ^uintptr(99)
 func childMain(pl *plan) {
 	runOps(pl, pl.setup)
 	if !pl.pidns {
-		targetMain(pl)
+		targetMain(pl, true)
 	}
-	// PID namespace: this is pid 1. Start the target, then be its init.
-	// The target is a vfork of the init (CLONE_VM|CLONE_VFORK): it runs
-	// on this stack, below this frame, while the init is suspended until
-	// the target's execve (or its exit), so nothing of the address space
-	// is copied.
-	pid, e := rawVfork(unix.SYS_CLONE, unix.CLONE_VM|unix.CLONE_VFORK|uintptr(syscall.SIGCHLD), 0, 0)
+	// PID namespace: this is pid 1. It takes the target's credentials
+	// (ids, capabilities, no_new_privs) and becomes non-dumpable before
+	// it starts the target, so that no process of the namespace ever
+	// holds more than the target. The target is a fork of it (not a
+	// vfork: this thread must go on), held on a pipe until the init has
+	// installed its own filter and closed every descriptor it had from
+	// leash: a target that can ptrace it (CAP_SYS_PTRACE) then finds a
+	// process with its own credentials, no descriptors, and a filter that
+	// allows only what initLoop calls.
+	runOps(pl, pl.creds)
+	runOps(pl, pl.initOnly)
+	pid, _, e := syscall.RawSyscall6(unix.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
 	if e != 0 {
-		failOp(pl, pl.forkIdx, syscall.Errno(e))
+		failOp(pl, pl.forkIdx, e)
 	}
 	if pid == 0 {
-		targetMain(pl)
+		syscall.RawSyscall(unix.SYS_CLOSE, uintptr(pl.gate[1]), 0, 0)
+		for {
+			n, _, e := syscall.RawSyscall(unix.SYS_READ, uintptr(pl.gate[0]), uintptr(unsafe.Pointer(&pl.gateBuf[0])), 1)
+			if e == syscall.EINTR {
+				continue
+			}
+			if n != 1 {
+				exitGroup(exitSetupFailed) // the init failed (and reported why)
+			}
+			break
+		}
+		syscall.RawSyscall(unix.SYS_CLOSE, uintptr(pl.gate[0]), 0, 0)
+		targetMain(pl, false)
 	}
-	// The target has exec'd. The init now holds no more than it: the
-	// target's credentials (ids, capabilities, no_new_privs) and a filter
-	// of its own that allows only what initLoop calls. A target that can
-	// ptrace it (CAP_SYS_PTRACE) gains nothing by taking it over.
-	runOps(pl, pl.creds)
+	syscall.RawSyscall(unix.SYS_CLOSE, uintptr(pl.gate[0]), 0, 0)
 	if _, _, e := syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&pl.initProg))); e != 0 {
 		failOp(pl, pl.initIdx, e)
 	}
-	syscall.RawSyscall(unix.SYS_CLOSE, pl.repfd, 0, 0)
+	// Every descriptor but the gate: the report pipe, leash's own
+	// (/dev/kmsg, the Go runtime's), and the target's 0-2 and kept ones,
+	// which the target has in a table of its own.
+	g := uintptr(pl.gate[1])
+	if g > 0 {
+		syscall.RawSyscall(unix.SYS_CLOSE_RANGE, 0, g-1, 0)
+	}
+	syscall.RawSyscall(unix.SYS_CLOSE_RANGE, g+1, ^uintptr(0)>>32, 0)
+	pl.gateBuf[0] = 'g'
+	syscall.RawSyscall(unix.SYS_WRITE, g, uintptr(unsafe.Pointer(&pl.gateBuf[0])), 1)
+	syscall.RawSyscall(unix.SYS_CLOSE, g, 0, 0)
 	// In a new session the target leads a process group of its own
-	// (setpgid in pl.creds, before its execve, which this vfork waited
-	// for): the signals go to the whole group, kill(-pid).
+	// (setpgid in pl.pgrp, before its execve): the signals go to the
+	// whole group, kill(-pid).
 	to := pid
 	if pl.newSession {
 		to = -pid
@@ -161,13 +185,16 @@ func childMain(pl *plan) {
 	initLoop(pl, pid, to)
 }
 
-// targetMain drops privileges and execs the target.
+// targetMain drops privileges (unless the init did: creds false) and
+// execs the target.
 //
 //go:nosplit
 //go:norace
-func targetMain(pl *plan) {
+func targetMain(pl *plan, creds bool) {
 	runOps(pl, pl.pgrp)
-	runOps(pl, pl.creds)
+	if creds {
+		runOps(pl, pl.creds)
+	}
 	resetSignals(&pl.tail)
 	// Check what execve will check, as the target's uid, while a failure
 	// can still be reported: after the filter, write may be denied. Last

@@ -15,10 +15,11 @@
 // the Go runtime's own forkAndExecInChild does: no allocation, no
 // scheduler, no second Go runtime to start. (Re-executing leash in a
 // reexec role, as runc does, would cost the start-up of a large Go binary
-// on every launch.) The target is a vfork (CLONE_VM|CLONE_VFORK) of the
-// launcher or of the init, so the launcher's address space is not copied
-// for it; the init, which outlives the launch, is a plain fork with an
-// address space of its own (see forkChild). Catching the forwarded
+// on every launch.) Without a PID namespace the target is a vfork
+// (CLONE_VM|CLONE_VFORK) of the launcher, so the launcher's address space
+// is not copied for it; with one, the init, which outlives the launch, is
+// a plain fork with an address space of its own (see forkChild), and the
+// target a plain fork of the init. Catching the forwarded
 // signals starts first, in the background (CatchSignals); the goroutine
 // that catches them also forwards them, so nothing is started or woken
 // after the clone. The launcher forwards SIGINT, SIGTERM, SIGHUP,
@@ -40,19 +41,21 @@
 // before its execve, since the init leads the session and its group),
 // reaps every zombie re-parented to it, and exits with the target's
 // status (128+N when signal N killed it). It runs no Go code and never
-// execs. Once the target has exec'd, the init takes the target's
-// credentials (the same ids, capability sets and no_new_privs: the
-// credential steps of 5 again) and then a filter of its own that allows
-// only what it calls from then on (InitSyscalls: rt_sigtimedwait, kill,
-// wait4, close, exit_group, exit, restart_syscall) and kills it on
-// anything else, which ends the namespace. So a target that can take it
-// over (ptrace of pid 1 needs CAP_SYS_PTRACE) gains nothing it does not
-// hold already: not the init's former root, not the host's namespaces,
-// and not leash's memory, which the init does not share. Both have
-// PR_SET_PDEATHSIG SIGKILL, set again after the credential change (which
-// clears it): if leash dies, init dies and the kernel kills the whole PID
-// namespace; without a PID namespace the target checks, after setting it,
-// that its parent is still leash.
+// execs. Before it starts the target it takes the target's credentials
+// (the same ids, capability sets and no_new_privs: the credential steps
+// of 5, which the target then skips) and becomes non-dumpable; the
+// target, its fork, waits on a pipe until the init has installed a
+// filter of its own, which allows only what it calls from then on
+// (InitSyscalls) and kills it on anything else (which ends the
+// namespace), and has closed every descriptor it had (leash's
+// /dev/kmsg, the Go runtime's files, the report pipe). So a target that
+// can take it over (ptrace of pid 1 needs CAP_SYS_PTRACE) finds nothing
+// it does not hold already: not the init's former root, not a
+// descriptor, not leash's memory. Both have PR_SET_PDEATHSIG SIGKILL,
+// set again after the credential change (which clears it): if leash
+// dies, init dies and the kernel kills the whole PID namespace; without
+// a PID namespace the target checks, after setting it, that its parent
+// is still leash.
 //
 // # The order
 //
@@ -99,14 +102,16 @@
 //  4. File descriptors: everything above 2 is marked close-on-exec
 //     (close_range CLOSE_RANGE_CLOEXEC) but the --keep-fd ones, which keep
 //     their numbers.
-//  5. With a PID namespace, init forks the target here; the rest runs in
-//     the target's process, which in a new session first gets a process
-//     group of its own (setpgid). The capability bounding set is reduced
+//  5. The credentials: in the target's process without a PID namespace;
+//     with one, in the init, which then forks the target (see below). In
+//     a new session the target first gets a process group of its own
+//     (setpgid). The capability bounding set is reduced
 //     to the needed set (PR_CAPBSET_DROP needs CAP_SETPCAP, so it comes
 //     before the uid switch); PR_SET_KEEPCAPS; supplementary groups cleared;
 //     setresgid; setresuid; capset of permitted, effective and inheritable
 //     to the needed set; PR_CAP_AMBIENT_RAISE of each needed capability so
-//     that a non-root target keeps them across execve; PR_SET_NO_NEW_PRIVS.
+//     that a non-root target keeps them across execve; PR_SET_PDEATHSIG
+//     again (the change cleared it); PR_SET_NO_NEW_PRIVS.
 //  6. Signal dispositions reset to SIG_DFL and the signal mask restored:
 //     no Go signal handler may run from here on.
 //  7. The checks execve will make (the file exists, is a regular file, is

@@ -77,6 +77,9 @@ type plan struct {
 	// target's credentials: initFilter's syscalls and nothing else.
 	initProg sockFprog
 	initIdx  uint32
+	initOnly []op // in the init, after creds: non-dumpable, the gate pipe
+	gate     [2]int32
+	gateBuf  [1]byte
 
 	// keep alive what the raw pointers above point into
 	keep []any
@@ -200,6 +203,8 @@ func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
 		pl.keep = append(pl.keep, prog)
 		pl.initProg = sockFprog{len: uint16(len(prog) / 8), filter: unsafe.Pointer(&prog[0])}
 		pl.initIdx = pl.describe("install the init's own filter")
+		pl.sys(&pl.initOnly, "make the init non-dumpable", 0, unix.SYS_PRCTL, unix.PR_SET_DUMPABLE, 0)
+		pl.sys(&pl.initOnly, "create the pipe that holds the target until the init is confined", 0, unix.SYS_PIPE2, uintptr(unsafe.Pointer(&pl.gate[0])), unix.O_CLOEXEC)
 	}
 	return pl, nil
 }
@@ -535,11 +540,13 @@ func inBoundingSet(c int) bool {
 	return err != nil || in == 1
 }
 
-// InitSyscalls are all the init of a PID namespace calls once it has
-// started the target: wait for signals, pass them on, reap, exit. Its
+// InitSyscalls are all the init of a PID namespace calls once it is
+// confined: close its descriptors, release the target (a byte on the
+// gate pipe), wait for signals, pass them on, reap, exit. write reaches
+// nothing once the gate is closed: the init has no other descriptor. Its
 // filter (initFilter) allows these alone, and kills it on anything else,
 // which kills the namespace with it.
-var InitSyscalls = []string{"rt_sigtimedwait", "kill", "wait4", "close", "exit_group", "exit", "restart_syscall"}
+var InitSyscalls = []string{"rt_sigtimedwait", "kill", "wait4", "close", "close_range", "write", "exit_group", "exit", "restart_syscall"}
 
 // initFilter compiles the init's filter with leash's own compiler, once.
 var initFilter = sync.OnceValues(func() ([]byte, error) {
