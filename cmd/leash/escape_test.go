@@ -144,15 +144,24 @@ func keys[V any](m map[string]V) []string {
 // any program as root on the host at the next crash; /sys holds more of
 // the same (here transparent_hugepage, its own value back); the host's
 // console and loop devices open read-write for uid 0 (on machines that
-// let it, the raw disks too). Each works unconfined as uid 0 without
+// let it, the raw disks too); a map the host pinned in /sys/fs/bpf can be
+// updated. Each works unconfined as uid 0 without
 // capabilities (setpriv, the control) and fails under leash run, whose
 // private /dev and read-only tunables are on by default.
 func TestEscapeAsRoot(t *testing.T) {
 	testutil.RequireRoot(t)
+	pin := "/sys/fs/bpf/leash-escape-" + strconv.Itoa(os.Getpid())
+	if out, err := exec.Command("bpftool", "map", "create", pin, "type", "array", "key", "4", "value", "4", "entries", "1", "name", "leashescape").CombinedOutput(); err != nil {
+		t.Fatalf("pin a map for the bpf-pin attack (bpftool, bpffs at /sys/fs/bpf): %v: %s", err, out)
+	}
+	defer os.Remove(pin)
 	attacks := []struct{ name, script string }{
 		{"core_pattern", `v=$(cat /proc/sys/kernel/core_pattern) && printf '%s\n' "$v" > /proc/sys/kernel/core_pattern && echo escaped`},
 		{"sysfs", `v=$(cat /sys/kernel/mm/transparent_hugepage/enabled) && w=${v#*[} && printf '%s\n' "${w%%]*}" > /sys/kernel/mm/transparent_hugepage/enabled && echo escaped`},
 		{"host-console", `exec 3<>/dev/console && echo escaped`},
+		// A map pinned by the host (by a security tool, say): the bpf
+		// syscall opens pins by file permission, through read-only mounts.
+		{"bpf-pin", `bpftool map update pinned ` + pin + ` key 0 0 0 0 value 0x37 0x13 0 0 && echo escaped`},
 	}
 	p := openProfile("root", "")
 	p.Run.Namespaces = nil // the protections need no namespace to be listed

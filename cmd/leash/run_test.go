@@ -847,3 +847,40 @@ func TestRunTargetDiesWithLeash(t *testing.T) {
 		t.Errorf("the target (pid %d, nobody) still runs 5 s after leash was killed", target)
 	}
 }
+
+// TestRunWorkingDirectory: the target's working directory is looked up
+// again in its own mount tree. One under /tmp, which privateTmp hides,
+// becomes /; before, the target kept the host's directory and could
+// list and write it. One the mounts leave alone stays.
+func TestRunWorkingDirectory(t *testing.T) {
+	testutil.RequireRoot(t)
+	hidden := t.TempDir() // under /tmp
+	if err := os.WriteFile(filepath.Join(hidden, "secret"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	visible, err := os.MkdirTemp("/opt", "leash-cwd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(visible)
+	if err := os.WriteFile(filepath.Join(visible, "plain"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := openProfile("root", "")
+	p.Run.PrivateTmp = true
+	profile := saveProfile(t, p)
+	for _, tt := range []struct{ dir, want string }{
+		{hidden, "/\n"},
+		{visible, visible + "\nplain\n"},
+	} {
+		cmd := exec.Command(leashBin(t), "run", "-p", profile, "--", "/bin/sh", "-c", "pwd; ls -A .")
+		cmd.Dir = tt.dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("leash run in %s: %v", tt.dir, err)
+		}
+		if strings.Contains(string(out), "secret") || !strings.HasPrefix(string(out), tt.want) {
+			t.Errorf("in %s the target says %q, want %q", tt.dir, out, tt.want)
+		}
+	}
+}

@@ -87,6 +87,12 @@ func runOps(pl *plan, ops []op) {
 				failOp(pl, o.idx, e)
 			}
 			syscall.RawSyscall(unix.SYS_CLOSE, fd, 0, 0)
+		case opChdir:
+			if _, _, e := syscall.RawSyscall(unix.SYS_CHDIR, o.args[0], 0, 0); e != 0 {
+				if _, _, e := syscall.RawSyscall(unix.SYS_CHDIR, o.args[1], 0, 0); e != 0 {
+					failOp(pl, o.idx, e)
+				}
+			}
 		case opParent:
 			if ppid, _, _ := syscall.RawSyscall(unix.SYS_GETPPID, 0, 0, 0); ppid != o.args[0] {
 				exitGroup(exitSetupFailed) // leash is gone: nobody to report to

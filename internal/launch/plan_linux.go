@@ -30,6 +30,7 @@ const (
 	opLoopback               // bring lo up: socket, SIOCGIFFLAGS, SIOCSIFFLAGS, close
 	opAudit                  // write loginuid, read sessionid, report it
 	opParent                 // exit unless getppid() is args[0]
+	opChdir                  // chdir(args[0]), else chdir(args[1])
 )
 
 // op is one step.
@@ -294,7 +295,22 @@ func (pl *plan) mounts(s *Spec) error {
 			mount("protect kernel tunables: bind "+p, p, p, "", unix.MS_BIND|unix.MS_REC, "")
 			setattr("protect kernel tunables: make "+p+" read-only", p, unix.AT_RECURSIVE, 0)
 		}
+		// BPF_OBJ_GET opens a pinned map or program by the file's
+		// permission, not the mount's: a uid 0 target would update the
+		// host's pinned maps through the read-only /sys. Cover it.
+		if fi, err := os.Stat("/sys/fs/bpf"); err == nil && fi.IsDir() {
+			mount("protect kernel tunables: hide /sys/fs/bpf", "tmpfs", "/sys/fs/bpf", "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755")
+		}
 	}
+	// The working directory again, looked up in the new mount tree: the
+	// one leash had still points into the host's (a /root or /tmp that
+	// protectHome or privateTmp hide, a /proc/sys made read-only since).
+	// Where it is hidden now, /.
+	cwd, err := os.Getwd()
+	if err != nil {
+		cwd = "/"
+	}
+	pl.setup = append(pl.setup, op{kind: opChdir, args: [6]uintptr{pl.cstr(cwd), pl.cstr("/")}, idx: pl.describe("change to the working directory in the new mount namespace")})
 	return nil
 }
 
