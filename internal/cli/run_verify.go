@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/leash-project/leash/internal/launch"
 	"github.com/leash-project/leash/profiles"
@@ -74,6 +75,9 @@ func checkRunBinary(stderr io.Writer, p *profiles.Profile, a runArgs, exe string
 			return nil, Exit(ExitInput, fmt.Errorf("leash run: refusing to run: %s changed while leash computed its sha256", exe))
 		}
 	}
+	if err == nil {
+		warnWritable(stderr, f, exe)
+	}
 	switch {
 	case err == nil:
 		return before, nil
@@ -84,4 +88,35 @@ func checkRunBinary(stderr io.Writer, p *profiles.Profile, a runArgs, exe string
 		return nil, Exit(ExitInput, fmt.Errorf("leash run: refusing to run: %w", err))
 	}
 	return nil, Exit(ExitInput, fmt.Errorf("leash run: %w", err))
+}
+
+// warnWritable warns, when leash runs as root, that an executable someone
+// other than root can write is not held by its sha256: its writer can
+// change its pages through a shared mapping without changing the identity
+// the target checks before execve.
+func warnWritable(stderr io.Writer, f *os.File, exe string) {
+	if os.Geteuid() != 0 {
+		return
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return
+	}
+	perm := fi.Mode().Perm()
+	who := ""
+	switch {
+	case perm&0o002 != 0:
+		who = "anyone"
+	case perm&0o020 != 0 && st.Gid != 0:
+		who = fmt.Sprintf("group %d", st.Gid)
+	case perm&0o200 != 0 && st.Uid != 0:
+		who = fmt.Sprintf("uid %d", st.Uid)
+	}
+	if who != "" {
+		fmt.Fprintf(stderr, "leash: warning: %s is writable by %s, who can change it as it starts, past its sha256 check; make it root's and not writable by others\n", exe, who)
+	}
 }

@@ -129,7 +129,13 @@
 //     this stat and execve: a loop exchanging CMD with another file as
 //     fast as it could (renameat2 RENAME_EXCHANGE) got the other one run
 //     in 85 of 300 launches before this check, and in none of 3000 with
-//     it (10 refused); see TestRunRefusesReplacedExe.
+//     it (10 refused); see TestRunRefusesReplacedExe. It does not hold a
+//     writer of the file itself: pages dirtied through a shared writable
+//     mapping are rewritten without a new ctime, so the file that runs can
+//     differ from the one hashed; leash run warns when someone other than
+//     root can write the executable. Nor are the #! interpreter, the
+//     dynamic loader and shared libraries hashed, and LD_* variables pass
+//     through unless run.clearEnv.
 //  8. seccomp(SECCOMP_SET_MODE_FILTER), without TSYNC (the process has a
 //     single thread), with SECCOMP_FILTER_FLAG_LOG so denials are logged.
 //  9. execve, the only syscall made after the filter. No Go code runs in
