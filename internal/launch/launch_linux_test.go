@@ -477,7 +477,7 @@ func TestInitFilter(t *testing.T) {
 			t.Errorf("%s: %#x, want ALLOW", name, got)
 		}
 	}
-	for _, name := range []string{"ptrace", "execve", "openat", "write", "mount", "setresuid", "process_vm_writev", "mmap", "clone", "socket"} {
+	for _, name := range []string{"ptrace", "execve", "openat", "pidfd_getfd", "mount", "setresuid", "process_vm_writev", "mmap", "clone", "socket"} {
 		if got := decide(name); got != unix.SECCOMP_RET_KILL_PROCESS {
 			t.Errorf("%s: %#x, want KILL_PROCESS", name, got)
 		}
