@@ -42,21 +42,20 @@ of run.namespaces (pid, ipc, uts, mnt, net), a private /tmp and read-only
 system paths as run.privateTmp, run.protectSystem and run.protectHome say,
 a /dev with the pseudo devices only and read-only kernel tunables
 (/proc/sys, /sys) unless run.privateDevices or run.protectKernelTunables
-is false,
-the uid and gid of run.user and run.group with no supplementary groups, a
-capability bounding set reduced to capabilities.needed (kept across exec
-as ambient capabilities for a non-root user), no_new_privs, and last the
-seccomp filter of leash filter, installed on the exec'ing thread just
-before execve.
+is false, the uid and gid of run.user and run.group with no supplementary
+groups, a capability bounding set reduced to capabilities.needed (kept
+across exec as ambient capabilities for a non-root user), no_new_privs,
+and last the seccomp filter of leash filter, installed on the exec'ing
+thread just before execve.
 
 leash forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to
 CMD's whole process group (CMD leads one in its new session), so the
 children of a shell stop with it; with --no-new-session to CMD alone.
-With a PID namespace leash stays as the namespace's init: it reaps
-orphans, passes the signals on, and exits with CMD's status (128+N when
-signal N killed it); when it exits the kernel kills what is left in the
-namespace. leash exits
-126 when CMD could not be executed, 127 when it was not found, 125 when
+With a PID namespace leash stays as the namespace's init, with CMD's
+credentials, a filter of its own and no descriptors: it reaps orphans,
+passes the signals on, and exits with CMD's status (128+N when signal N
+killed it); when it exits the kernel kills what is left in the
+namespace. leash exits 126 when CMD could not be executed, 127 when it was not found, 125 when
 the confinement could not be set up, and 2 for a bad profile.
 
 In enforce mode every syscall the filter denied is reported at exit
