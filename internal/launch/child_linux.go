@@ -20,6 +20,7 @@ const (
 	tagOp      = 'O' // a setup op failed: op index (4 bytes), errno (4 bytes)
 	tagSession = 'T' // audit session id: length byte, decimal text
 	tagChanged = 'C' // the file at the path is not the one checked (Spec.Exe)
+	tagAlive   = 'A' // nothing: the child checks that leash still reads the pipe
 )
 
 // Exit codes of the child when it could not get to execve.
@@ -92,6 +93,11 @@ func runOps(pl *plan, ops []op) {
 				if _, _, e := syscall.RawSyscall(unix.SYS_CHDIR, o.args[1], 0, 0); e != 0 {
 					failOp(pl, o.idx, e)
 				}
+			}
+		case opAlive:
+			pl.aliveBuf[0] = tagAlive
+			if _, _, e := syscall.RawSyscall(unix.SYS_WRITE, pl.repfd, uintptr(unsafe.Pointer(&pl.aliveBuf[0])), 1); e == syscall.EPIPE {
+				exitGroup(exitSetupFailed) // leash is gone: nobody to report to
 			}
 		case opParent:
 			if ppid, _, _ := syscall.RawSyscall(unix.SYS_GETPPID, 0, 0, 0); ppid != o.args[0] {

@@ -197,7 +197,7 @@ func Run(s *Spec, opts Options) (*Result, error) {
 		}
 	}
 	defer closeW()
-	pl, err := newPlan(s, repW, !opts.NoNewSession)
+	pl, err := newPlan(s, repR, repW, !opts.NoNewSession)
 	if err != nil {
 		return nil, err
 	}
@@ -299,6 +299,8 @@ func parseReport(b []byte, s *Spec, pl *plan) (err error, session uint32) {
 				session = uint32(n)
 			}
 			b = b[2+int(b[1]):]
+		case tagAlive:
+			b = b[1:]
 		case tagChanged:
 			return &ExecError{Path: s.Path, Why: "not the file whose sha256 leash checked: it was replaced or changed since; refusing to run it"}, session
 		case tagExec, tagSeccomp:

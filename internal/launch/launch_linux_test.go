@@ -336,7 +336,7 @@ func TestPlanOrder(t *testing.T) {
 	}
 	s.Filter = make([]byte, 8)
 	s.KeepFDs = []int{7}
-	pl, err := newPlan(s, 9, true)
+	pl, err := newPlan(s, 8, 9, true)
 	if err != nil {
 		t.Fatal(err)
 	}

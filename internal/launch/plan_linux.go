@@ -31,6 +31,7 @@ const (
 	opAudit                  // write loginuid, read sessionid, report it
 	opParent                 // exit unless getppid() is args[0]
 	opChdir                  // chdir(args[0]), else chdir(args[1])
+	opAlive                  // write tagAlive to the report pipe; exit if leash is gone (EPIPE)
 )
 
 // op is one step.
@@ -81,6 +82,7 @@ type plan struct {
 	initOnly []op // in the init, after creds: non-dumpable, the gate pipe
 	gate     [2]int32
 	gateBuf  [1]byte
+	aliveBuf [1]byte
 
 	// keep alive what the raw pointers above point into
 	keep []any
@@ -114,7 +116,7 @@ func (pl *plan) ptr(v any, p unsafe.Pointer) uintptr {
 }
 
 // newPlan turns a spec into the child's program; repfd is the report pipe.
-func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
+func newPlan(s *Spec, readfd, repfd int, newSession bool) (*plan, error) {
 	for _, str := range append(append([]string{s.Path}, s.Argv...), s.Env...) {
 		if strings.IndexByte(str, 0) >= 0 {
 			return nil, fmt.Errorf("exec %s: argument or environment with a NUL byte", s.Path)
@@ -125,10 +127,16 @@ func newPlan(s *Spec, repfd int, newSession bool) (*plan, error) {
 
 	// Step 4 part: the session first (before anything can fail in a way
 	// that depends on it), and the child dies with the launcher.
+	// The child's copy of the report pipe's read end goes first: with it
+	// gone, a write to the pipe fails (EPIPE) once leash has died.
+	pl.sys(&pl.setup, "close the report pipe's read end", 0, unix.SYS_CLOSE, uintptr(readfd))
 	if newSession {
 		pl.sys(&pl.setup, "start a new session", 0, unix.SYS_SETSID)
 	}
 	pl.sys(&pl.setup, "set the parent-death signal", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL))
+	// If leash died before that, the signal never comes: nothing may
+	// run unsupervised.
+	pl.setup = append(pl.setup, op{kind: opAlive, idx: pl.describe("check that leash still runs")})
 
 	// Step 1: audit session.
 	if s.AuditSession {
@@ -505,10 +513,14 @@ func (pl *plan) privileges(s *Spec) error {
 	// does so whenever setresuid or capset change them): set it again,
 	// or a non-root target (or init) outlives a killed leash.
 	pl.sys(&pl.creds, "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL))
+	// If leash died before that, the signal will never come; nothing may
+	// go on. Without a PID namespace the target's parent is leash; the
+	// init of one cannot see its parent (getppid is 0), so it writes to
+	// the report pipe, which fails once leash is gone.
 	if !pl.pidns {
-		// The target's parent is leash: if leash died before that, the
-		// signal will never come; the target must not start.
 		pl.creds = append(pl.creds, op{kind: opParent, args: [6]uintptr{uintptr(os.Getpid())}, idx: pl.describe("check that leash still runs")})
+	} else {
+		pl.creds = append(pl.creds, op{kind: opAlive, idx: pl.describe("check that leash still runs")})
 	}
 	pl.sys(&pl.creds, "set no_new_privs", 0, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
 	return nil
