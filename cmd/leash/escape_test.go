@@ -155,6 +155,20 @@ func TestEscapeAsRoot(t *testing.T) {
 		t.Fatalf("pin a map for the bpf-pin attack (bpftool, bpffs at /sys/fs/bpf): %v: %s", err, out)
 	}
 	defer os.Remove(pin)
+	// And one in a bpf file system mounted elsewhere (as Cilium mounts
+	// /run/cilium/bpffs).
+	fsDir := filepath.Join(t.TempDir(), "bpffs")
+	if err := os.Mkdir(fsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("bpf", fsDir, "bpf", 0, ""); err != nil {
+		t.Fatalf("mount a bpf file system: %v", err)
+	}
+	defer syscall.Unmount(fsDir, syscall.MNT_DETACH)
+	pin2 := filepath.Join(fsDir, "map")
+	if out, err := exec.Command("bpftool", "map", "create", pin2, "type", "array", "key", "4", "value", "4", "entries", "1", "name", "leashescape2").CombinedOutput(); err != nil {
+		t.Fatalf("pin a map in %s: %v: %s", fsDir, err, out)
+	}
 	attacks := []struct{ name, script string }{
 		{"core_pattern", `v=$(cat /proc/sys/kernel/core_pattern) && printf '%s\n' "$v" > /proc/sys/kernel/core_pattern && echo escaped`},
 		{"sysfs", `v=$(cat /sys/kernel/mm/transparent_hugepage/enabled) && w=${v#*[} && printf '%s\n' "${w%%]*}" > /sys/kernel/mm/transparent_hugepage/enabled && echo escaped`},
@@ -162,6 +176,7 @@ func TestEscapeAsRoot(t *testing.T) {
 		// A map pinned by the host (by a security tool, say): the bpf
 		// syscall opens pins by file permission, through read-only mounts.
 		{"bpf-pin", `bpftool map update pinned ` + pin + ` key 0 0 0 0 value 0x37 0x13 0 0 && echo escaped`},
+		{"bpf-pin-elsewhere", `bpftool map update pinned ` + pin2 + ` key 0 0 0 0 value 0x37 0x13 0 0 && echo escaped`},
 	}
 	p := openProfile("root", "")
 	p.Run.Namespaces = nil // the protections need no namespace to be listed

@@ -207,6 +207,7 @@ func targetMain(pl *plan, creds bool) {
 	if creds {
 		runOps(pl, pl.creds)
 	}
+	runOps(pl, pl.chdir)
 	resetSignals(&pl.tail)
 	// Check what execve will check, as the target's uid, while a failure
 	// can still be reported: after the filter, write may be denied. Last

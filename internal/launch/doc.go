@@ -97,12 +97,14 @@
 //     themselves. Both matter most to a uid 0 component, which owns the
 //     host's raw disks (/dev/vda) and writes kernel.core_pattern without
 //     a single capability; both imply a mount namespace. Under
-//     ProtectKernelTunables /sys/fs/bpf is also covered with an empty
-//     read-only tmpfs: the bpf syscall opens pinned objects (BPF_OBJ_GET)
-//     by inode permission, whatever the mount says. Last, the working
-//     directory is looked up again in the new tree (the one leash had
-//     still points into the host's: a /root or /tmp hidden since); where
-//     it is hidden now, the target starts in /.
+//     ProtectKernelTunables every bpf file system (/sys/fs/bpf, and any
+//     other mount of type bpf) is also covered with an empty read-only
+//     tmpfs: the bpf syscall opens pinned objects (BPF_OBJ_GET) by inode
+//     permission, whatever the mount says. The target then changes, with
+//     its own credentials, to its working directory looked up again in
+//     the new tree (the one leash had still points into the host's: a
+//     /root or /tmp hidden since); where it is hidden or closed to the
+//     target, it starts in /.
 //  3. Network namespace (net): loopback brought up (SIOCSIFFLAGS IFF_UP);
 //     no other interface exists.
 //  4. File descriptors: everything above 2 is marked close-on-exec

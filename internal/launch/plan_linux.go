@@ -47,6 +47,7 @@ type op struct {
 type plan struct {
 	setup []op // in the child: session, audit, mounts, network, descriptors
 	pgrp  []op // in the target's process: its own process group
+	chdir []op // in the target's process, after creds: the working directory in the new mount tree
 	creds []op // in the target's process, and then in the init's: capabilities, ids, no_new_privs
 	what  []string
 
@@ -270,7 +271,7 @@ func (pl *plan) mounts(s *Spec) error {
 				continue // under the PID namespace's new /proc, not there
 			}
 			// A mount hidden under another answers for the top one.
-			pl.sys(&pl.setup, "protect system: keep "+mp+" writable", syscall.ENOENT, unix.SYS_MOUNT_SETATTR, atFDCWD(), pl.cstr(mp), 0, rwPtr, unsafe.Sizeof(*rw))
+			pl.sys(&pl.setup, "protect system: keep "+mp+" writable", syscall.ENOENT, unix.SYS_MOUNT_SETATTR, atFDCWD(), pl.cstr(mp), unix.AT_SYMLINK_NOFOLLOW, rwPtr, unsafe.Sizeof(*rw))
 		}
 	}
 	if s.ProtectHome {
@@ -305,20 +306,29 @@ func (pl *plan) mounts(s *Spec) error {
 		}
 		// BPF_OBJ_GET opens a pinned map or program by the file's
 		// permission, not the mount's: a uid 0 target would update the
-		// host's pinned maps through the read-only /sys. Cover it.
-		if fi, err := os.Stat("/sys/fs/bpf"); err == nil && fi.IsDir() {
-			mount("protect kernel tunables: hide /sys/fs/bpf", "tmpfs", "/sys/fs/bpf", "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755")
+		// host's pinned maps through a read-only mount. Cover every bpf
+		// file system (/sys/fs/bpf, Cilium's /run/cilium/bpffs, ...).
+		bpffs, err := mountsOfType("bpf")
+		if err != nil {
+			return err
+		}
+		for _, mp := range bpffs {
+			if s.HasNamespace("pid") && (mp == "/proc" || strings.HasPrefix(mp, "/proc/")) {
+				continue
+			}
+			mount("protect kernel tunables: hide the bpf file system at "+mp, "tmpfs", mp, "tmpfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0755")
 		}
 	}
 	// The working directory again, looked up in the new mount tree: the
 	// one leash had still points into the host's (a /root or /tmp that
 	// protectHome or privateTmp hide, a /proc/sys made read-only since).
-	// Where it is hidden now, /.
+	// Where it is hidden now, or the target may not enter it, /. The
+	// target does it with its own credentials (targetMain).
 	cwd, err := os.Getwd()
 	if err != nil {
 		cwd = "/"
 	}
-	pl.setup = append(pl.setup, op{kind: opChdir, args: [6]uintptr{pl.cstr(cwd), pl.cstr("/")}, idx: pl.describe("change to the working directory in the new mount namespace")})
+	pl.chdir = append(pl.chdir, op{kind: opChdir, args: [6]uintptr{pl.cstr(cwd), pl.cstr("/")}, idx: pl.describe("change to the working directory in the new mount namespace")})
 	return nil
 }
 
@@ -402,6 +412,34 @@ func apiMounts() ([]string, error) {
 		if writable[mp] {
 			out = append(out, mp)
 		}
+	}
+	return out, nil
+}
+
+// mountsOfType lists the mount points of file systems of type fstype,
+// each once.
+func mountsOfType(fstype string) ([]string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	defer f.Close()
+	var out []string
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		_, after, ok := strings.Cut(sc.Text(), " - ")
+		fields := strings.Fields(sc.Text())
+		if !ok || len(fields) < 5 || !strings.HasPrefix(after, fstype+" ") {
+			continue
+		}
+		if mp := unescapeMount(fields[4]); !seen[mp] {
+			seen[mp] = true
+			out = append(out, mp)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
 	return out, nil
 }
