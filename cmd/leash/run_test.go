@@ -884,3 +884,19 @@ func TestRunWorkingDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTerminalName: with the private /dev, the terminal leash runs on
+// (here a pty of script(1)) still has a name for ttyname(3): its node is
+// moved onto /dev/console. Before, tty(1) said "not a tty".
+func TestRunTerminalName(t *testing.T) {
+	testutil.RequireRoot(t)
+	p := openProfile("nobody", "")
+	inner := leashBin(t) + " run -p " + saveProfile(t, p) + " -- /usr/bin/tty"
+	out, err := exec.Command("script", "-qec", inner, "/dev/null").CombinedOutput()
+	if err != nil {
+		t.Fatalf("script -c %q: %v\n%s", inner, err, out)
+	}
+	if !strings.Contains(string(out), "/dev/console") || strings.Contains(string(out), "not a tty") {
+		t.Errorf("tty under leash run on a pty says %q, want /dev/console", out)
+	}
+}

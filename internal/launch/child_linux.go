@@ -94,6 +94,21 @@ func runOps(pl *plan, ops []op) {
 					failOp(pl, o.idx, e)
 				}
 			}
+		case opOpenTTY:
+			fd, _, e := syscall.RawSyscall(unix.SYS_OPEN_TREE, atFDCWDRaw, o.args[0], unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+			if e == 0 {
+				pl.ttyTree = fd
+			}
+		case opMoveTTY:
+			if pl.ttyTree == 0 {
+				continue
+			}
+			_, _, e := syscall.RawSyscall6(unix.SYS_MKNODAT, atFDCWDRaw, o.args[0], unix.S_IFREG|0o600, 0, 0, 0)
+			if e == 0 {
+				syscall.RawSyscall6(unix.SYS_MOVE_MOUNT, pl.ttyTree, uintptr(unsafe.Pointer(&emptyPath[0])), atFDCWDRaw, o.args[0], unix.MOVE_MOUNT_F_EMPTY_PATH, 0)
+			}
+			syscall.RawSyscall(unix.SYS_CLOSE, pl.ttyTree, 0, 0)
+			pl.ttyTree = 0
 		case opAlive:
 			pl.aliveBuf[0] = tagAlive
 			if _, _, e := syscall.RawSyscall(unix.SYS_WRITE, pl.repfd, uintptr(unsafe.Pointer(&pl.aliveBuf[0])), 1); e == syscall.EPIPE {
@@ -129,6 +144,9 @@ func runOps(pl *plan, ops []op) {
 		}
 	}
 }
+
+// emptyPath is "" for the *at syscalls' empty-path forms.
+var emptyPath = [1]byte{0}
 
 // atFDCWDRaw is AT_FDCWD (-100) as a raw argument.
 const atFDCWDRaw = ^uintptr(99)

@@ -91,7 +91,9 @@
 //     as root): /dev becomes a read-only tmpfs with null, zero, full,
 //     random, urandom and tty, a devpts instance of its own, a /dev/shm
 //     tmpfs, and the usual links (fd, stdin, stdout, stderr, ptmx, and
-//     /dev/log where the host's is a link). ProtectKernelTunables (the
+//     /dev/log where the host's is a link), and the terminal leash runs
+//     on, if any, as /dev/console (a bind of its node, so that ttyname(3)
+//     finds it). ProtectKernelTunables (the
 //     same default): /proc/sys, /proc/sysrq-trigger, /proc/irq,
 //     /proc/bus, /proc/fs, /proc/acpi and /sys become read-only binds of
 //     themselves. Both matter most to a uid 0 component, which owns the

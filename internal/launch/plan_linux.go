@@ -32,6 +32,8 @@ const (
 	opParent                 // exit unless getppid() is args[0]
 	opChdir                  // chdir(args[0]), else chdir(args[1])
 	opAlive                  // write tagAlive to the report pipe; exit if leash is gone (EPIPE)
+	opOpenTTY                // open_tree(args[0], clone) into ttyTree; best effort
+	opMoveTTY                // move ttyTree onto a new file args[0]; best effort
 )
 
 // op is one step.
@@ -84,6 +86,7 @@ type plan struct {
 	gate     [2]int32
 	gateBuf  [1]byte
 	aliveBuf [1]byte
+	ttyTree  uintptr // opOpenTTY's descriptor, 0 for none
 
 	// keep alive what the raw pointers above point into
 	keep []any
@@ -351,6 +354,21 @@ var pseudoDevices = []struct {
 // disk, no /dev/mem, no /dev/kmsg: a uid 0 component owns those nodes
 // without any capability.
 func (pl *plan) privateDevices(mount func(what, src, target, fstype string, flags uintptr, data string), setattr func(what, path string, flags uintptr, ok syscall.Errno)) {
+	// The terminal leash runs on, if any of 0-2 is one: its node is in
+	// the host's devpts, about to be hidden, and ttyname(3) would fail
+	// ("not a tty"). A detached bind of it (open_tree) is moved onto
+	// /dev/console below, where glibc finds it by its inode. It is the
+	// terminal the target holds already. Best effort.
+	tty := -1
+	for fd := 0; fd <= 2 && tty < 0; fd++ {
+		if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
+			continue
+		}
+		if p, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && strings.HasPrefix(p, "/dev/") {
+			tty = fd
+			pl.setup = append(pl.setup, op{kind: opOpenTTY, args: [6]uintptr{pl.cstr(p)}, idx: pl.describe("private devices: hold the terminal " + p)})
+		}
+	}
 	mount("private devices: mount tmpfs on /dev", "tmpfs", "/dev", "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755")
 	for _, d := range pseudoDevices {
 		p := "/dev/" + d.name
@@ -372,6 +390,9 @@ func (pl *plan) privateDevices(mount func(what, src, target, fstype string, flag
 	}
 	for _, l := range links {
 		pl.sys(&pl.setup, "private devices: link "+l[1]+" to "+l[0], 0, unix.SYS_SYMLINKAT, pl.cstr(l[0]), atFDCWD(), pl.cstr(l[1]))
+	}
+	if tty >= 0 {
+		pl.setup = append(pl.setup, op{kind: opMoveTTY, args: [6]uintptr{pl.cstr("/dev/console")}, idx: pl.describe("private devices: the terminal as /dev/console")})
 	}
 	setattr("private devices: make /dev read-only", "/dev", 0, 0)
 }
