@@ -3,6 +3,7 @@ package launch
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -25,6 +26,9 @@ func explainExec(path string, errno syscall.Errno, uid int) string {
 		if fi.Mode()&0o111 == 0 {
 			return "no execute permission"
 		}
+		if dir := unsearchable(path, uid); dir != "" {
+			return fmt.Sprintf("uid %d may not search the directory %s on its path", uid, dir)
+		}
 		if st != nil && uid != 0 && int(st.Uid) != uid && fi.Mode()&0o001 == 0 {
 			return fmt.Sprintf("not executable by uid %d", uid)
 		}
@@ -39,6 +43,36 @@ func explainExec(path string, errno syscall.Errno, uid int) string {
 		return "not an executable format the kernel knows"
 	}
 	return ""
+}
+
+// unsearchable returns the first directory on path's way that uid (with
+// no supplementary groups, as leash runs it) may not search, judged by
+// its owner and mode bits ("" when none, or for root).
+func unsearchable(path string, uid int) string {
+	if uid == 0 {
+		return ""
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return ""
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		bit := os.FileMode(0o001)
+		if ok && int(st.Uid) == uid {
+			bit = 0o100
+		}
+		if fi.Mode().Perm()&bit == 0 && (!ok || int(st.Uid) == uid || fi.Mode().Perm()&0o010 == 0) {
+			return dir
+		}
+		if dir == "/" {
+			return ""
+		}
+	}
 }
 
 func hasFileCaps(path string) bool {

@@ -3,6 +3,7 @@ package launch
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -308,6 +309,21 @@ func TestExplainExec(t *testing.T) {
 	}
 	if got := explainExec(dir, syscall.EACCES, 0); got != "is a directory" {
 		t.Errorf("directory: %q", got)
+	}
+	// An executable in a directory only its owner may enter, run as
+	// another uid (as python3 under /root, run as nobody).
+	closed := filepath.Join(dir, "closed")
+	if err := os.Mkdir(closed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(closed, "exe")
+	if err := os.WriteFile(exe, []byte("x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := os.Getuid() + 1
+	want := fmt.Sprintf("uid %d may not search the directory %s on its path", other, closed)
+	if got := explainExec(exe, syscall.EACCES, other); got != want {
+		t.Errorf("closed directory: %q, want %q", got, want)
 	}
 }
 
