@@ -397,36 +397,58 @@ func (pl *plan) privateDevices(mount func(what, src, target, fstype string, flag
 	setattr("private devices: make /dev read-only", "/dev", 0, 0)
 }
 
+// mountEntry is one line of /proc/self/mountinfo: where, whether the
+// mount is writable, and the file system's type.
+type mountEntry struct {
+	point    string
+	writable bool
+	fstype   string
+}
+
+// mountTable reads /proc/self/mountinfo, in mount order.
+func mountTable() ([]mountEntry, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	defer f.Close()
+	var out []mountEntry
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		_, after, ok := strings.Cut(sc.Text(), " - ")
+		if !ok || len(fields) < 6 {
+			continue
+		}
+		opts, _, _ := strings.Cut(fields[5], ",")
+		fstype, _, _ := strings.Cut(after, " ")
+		out = append(out, mountEntry{point: unescapeMount(fields[4]), writable: opts == "rw", fstype: fstype})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read mountinfo: %w", err)
+	}
+	return out, nil
+}
+
 // apiMounts lists the mount points of the API file systems (under /dev,
 // /proc and /sys) that are writable now, in mount order, each once: the
 // ones ProtectSystem=strict leaves writable. When one path holds several
 // mounts, the last (the top one) decides.
 func apiMounts() ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	table, err := mountTable()
 	if err != nil {
 		return nil, fmt.Errorf("protect system: %w", err)
 	}
-	defer f.Close()
 	var order []string
 	writable := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 {
+	for _, m := range table {
+		if !apiFS(m.point) {
 			continue
 		}
-		mp := unescapeMount(fields[4])
-		if !apiFS(mp) {
-			continue
+		if _, seen := writable[m.point]; !seen {
+			order = append(order, m.point)
 		}
-		if _, seen := writable[mp]; !seen {
-			order = append(order, mp)
-		}
-		opts, _, _ := strings.Cut(fields[5], ",")
-		writable[mp] = opts == "rw"
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("protect system: read mountinfo: %w", err)
+		writable[m.point] = m.writable
 	}
 	var out []string
 	for _, mp := range order {
@@ -440,27 +462,17 @@ func apiMounts() ([]string, error) {
 // mountsOfType lists the mount points of file systems of type fstype,
 // each once.
 func mountsOfType(fstype string) ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	table, err := mountTable()
 	if err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
+		return nil, err
 	}
-	defer f.Close()
 	var out []string
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		_, after, ok := strings.Cut(sc.Text(), " - ")
-		fields := strings.Fields(sc.Text())
-		if !ok || len(fields) < 5 || !strings.HasPrefix(after, fstype+" ") {
-			continue
+	for _, m := range table {
+		if m.fstype == fstype && !seen[m.point] {
+			seen[m.point] = true
+			out = append(out, m.point)
 		}
-		if mp := unescapeMount(fields[4]); !seen[mp] {
-			seen[mp] = true
-			out = append(out, mp)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
 	}
 	return out, nil
 }
