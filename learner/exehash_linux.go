@@ -165,7 +165,7 @@ func hashExeFile(f trace.ExeFile) (string, *exeProblem) {
 			return "", changed
 		}
 	}
-	sum, err := readerSHA256(file)
+	sum, err := profiles.ReaderSHA256(file)
 	if err != nil {
 		return "", &exeProblem{msg: fmt.Sprintf("executable %s not hashed: %v", f.Path, err)}
 	}

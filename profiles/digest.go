@@ -62,13 +62,18 @@ func FileSHA256(path string) (string, error) {
 		return "", fmt.Errorf("hash executable: %w", err)
 	}
 	defer f.Close()
-	return readerSHA256(path, f)
+	sum, err := ReaderSHA256(f)
+	if err != nil {
+		return "", fmt.Errorf("hash %s: %w", path, err)
+	}
+	return sum, nil
 }
 
-func readerSHA256(name string, r io.Reader) (string, error) {
+// ReaderSHA256 returns the lowercase hex sha256 of what r yields.
+func ReaderSHA256(r io.Reader) (string, error) {
 	h := sha256.New()
 	if _, err := io.Copy(h, r); err != nil {
-		return "", fmt.Errorf("hash %s: %w", name, err)
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -146,9 +151,9 @@ func CheckBinary(p *Profile, exePath string) error {
 // opened as f: the caller can then tell (by fstat of f) that the file it
 // runs is the file that was hashed.
 func CheckBinaryFile(p *Profile, exePath string, f io.Reader) error {
-	got, err := readerSHA256(exePath, f)
+	got, err := ReaderSHA256(f)
 	if err != nil {
-		return err
+		return fmt.Errorf("hash %s: %w", exePath, err)
 	}
 	m := p.matchExecutables(exePath)
 	for _, e := range m {
