@@ -114,10 +114,6 @@ func runOps(pl *plan, ops []op) {
 			if _, _, e := syscall.RawSyscall(unix.SYS_WRITE, pl.repfd, uintptr(unsafe.Pointer(&pl.aliveBuf[0])), 1); e == syscall.EPIPE {
 				exitGroup(exitSetupFailed) // leash is gone: nobody to report to
 			}
-		case opParent:
-			if ppid, _, _ := syscall.RawSyscall(unix.SYS_GETPPID, 0, 0, 0); ppid != o.args[0] {
-				exitGroup(exitSetupFailed) // leash is gone: nobody to report to
-			}
 		case opAudit:
 			// Best effort: without it, reports fall back to the pid.
 			fd, _, e := syscall.RawSyscall6(unix.SYS_OPENAT, atFDCWDRaw, uintptr(unsafe.Pointer(pl.loginuidPath)), unix.O_WRONLY|unix.O_CLOEXEC, 0, 0, 0)

@@ -53,9 +53,10 @@
 // it does not hold already: not the init's former root, not a
 // descriptor, not leash's memory. Both have PR_SET_PDEATHSIG SIGKILL,
 // set again after the credential change (which clears it): if leash
-// dies, init dies and the kernel kills the whole PID namespace; without
-// a PID namespace the target checks, after setting it, that its parent
-// is still leash.
+// dies, init dies and the kernel kills the whole PID namespace. After
+// each time it is set, the child writes a byte to the report pipe, whose
+// read end only leash holds: EPIPE means leash died before the signal
+// could be armed, and the child exits.
 //
 // # The order
 //

@@ -29,7 +29,6 @@ const (
 	opSyscall  opKind = iota // nr(args); fails unless the result is >= 0 or errno is ok
 	opLoopback               // bring lo up: socket, SIOCGIFFLAGS, SIOCSIFFLAGS, close
 	opAudit                  // write loginuid, read sessionid, report it
-	opParent                 // exit unless getppid() is args[0]
 	opChdir                  // chdir(args[0]), else chdir(args[1])
 	opAlive                  // write tagAlive to the report pipe; exit if leash is gone (EPIPE)
 	opOpenTTY                // open_tree(args[0], clone) into ttyTree; best effort
@@ -585,14 +584,8 @@ func (pl *plan) privileges(s *Spec) error {
 	// or a non-root target (or init) outlives a killed leash.
 	pl.sys(&pl.creds, "set the parent-death signal again", 0, unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL))
 	// If leash died before that, the signal will never come; nothing may
-	// go on. Without a PID namespace the target's parent is leash; the
-	// init of one cannot see its parent (getppid is 0), so it writes to
-	// the report pipe, which fails once leash is gone.
-	if !pl.pidns {
-		pl.creds = append(pl.creds, op{kind: opParent, args: [6]uintptr{uintptr(os.Getpid())}, idx: pl.describe("check that leash still runs")})
-	} else {
-		pl.creds = append(pl.creds, op{kind: opAlive, idx: pl.describe("check that leash still runs")})
-	}
+	// go on (opAlive, as after the first one).
+	pl.creds = append(pl.creds, op{kind: opAlive, idx: pl.describe("check that leash still runs")})
 	pl.sys(&pl.creds, "set no_new_privs", 0, unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1)
 	return nil
 }
