@@ -43,11 +43,21 @@ func Load(path string) (*Profile, error) {
 		return nil, fmt.Errorf("read profile: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	data, err := Read(f)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Read reads a profile file's bytes for Parse: at most MaxSize+1 of them
+// (Parse refuses a profile larger than MaxSize).
+func Read(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read profile: %w", err)
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 // Parse decodes and validates a profile; name is used in errors. Every

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"syscall"
 	"time"
@@ -312,9 +311,5 @@ func readRunProfile(path string, euid int) ([]byte, error) {
 	if euid == 0 && st.Uid != 0 {
 		return nil, fmt.Errorf("%s: refusing a profile owned by uid %d while running as root: only root may decide what a root-launched component may do; chown root %s", path, st.Uid, path)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, profiles.MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read profile: %w", err)
-	}
-	return data, nil
+	return profiles.Read(f)
 }
