@@ -106,9 +106,13 @@ func NewSpec(p *profiles.Profile, mode Mode, argv []string) (*Spec, error) {
 	// Unset, the /dev and tunables protections are on when leash can
 	// create the mount namespace they need (it runs as root). Without
 	// root the component runs as the caller, who owns nothing they guard.
-	root := os.Geteuid() == 0
-	s.PrivateDevices = p.Run.DevicesPrivate() && (p.Run.PrivateDevices != nil || root)
-	s.ProtectKernelTunables = p.Run.KernelTunablesProtected() && (p.Run.ProtectKernelTunables != nil || root)
+	orRoot := func(set *bool) bool {
+		if set != nil {
+			return *set
+		}
+		return os.Geteuid() == 0
+	}
+	s.PrivateDevices, s.ProtectKernelTunables = orRoot(p.Run.PrivateDevices), orRoot(p.Run.ProtectKernelTunables)
 	switch p.Run.ProtectSystem {
 	case "", "full", "strict":
 		s.ProtectSystem = p.Run.ProtectSystem
