@@ -187,31 +187,6 @@ struct {
 } tslots SEC(".maps");
 
 /*
- * cur_task is, per CPU, the task running there: the sched_switch hook
- * writes the task it switches to (and exec a tid that changed), so the
- * tp_btf syscall hook knows the current task with an inlined per-CPU load
- * instead of a helper call (a helper call is most of what the hook costs
- * an untracked task). valid stays 0 until the first switch on the CPU
- * after attaching, and always when no switch hook loads: the syscall hook
- * then asks the helper.
- */
-struct cpu_cur {
-	__u64 task; /* struct task_struct *, read through bpf_rdonly_cast */
-	__u32 tid;
-	__u32 valid;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cpu_cur);
-} cur_task SEC(".maps");
-
-/* Linux 6.2: reads through it are exception-handled loads, not helper calls. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
-/*
  * tracked_bits has one bit per tid (PID_MAX_LIMIT is 2^22 on 64-bit): set
  * while the tid is in tasks. It is a prefilter that keeps the syscall hook
  * of untracked tasks, by far the most common case, down to an array
@@ -666,48 +641,19 @@ static __always_inline struct task_info *tracked(struct session_state **s)
 
 /*
  * tracked_syscall is tracked for the syscall hook, with the ABI of the
- * syscall: from cur_task when fast (tp_btf; see cur_task) and the CPU's
- * entry is valid, else from the helper.
+ * syscall. The current task comes from the helper on every syscall: a
+ * per-CPU copy kept by a sched_switch hook saved that call, but a switch
+ * hook does not see every switch (on Linux 6.18 some went unseen, and the
+ * syscalls of the task switched in were then charged to the one before,
+ * and lost), and the call costs nothing measurable here (bench/learn).
  */
-static __always_inline struct task_info *tracked_syscall(struct session_state **s, bool *compat, bool fast)
+static __always_inline struct task_info *tracked_syscall(struct session_state **s, bool *compat)
 {
-	if (fast) {
-		__u32 zero = 0;
-		struct cpu_cur *c = bpf_map_lookup_elem(&cur_task, &zero);
-		if (c && c->valid) {
-			struct task_info *t = tracked_tid(c->tid, s);
-			if (!t)
-				return 0;
-			struct task_struct *task =
-				bpf_rdonly_cast((void *)c->task, bpf_core_type_id_kernel(struct task_struct));
-			*compat = task->thread_info.status & TS_COMPAT;
-			return t;
-		}
-	}
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct task_info *t = tracked_tid(task->pid, s);
 	if (t)
 		*compat = is_compat(task);
 	return t;
-}
-
-/* set_cur records on this CPU that task (tid) runs now. */
-static __always_inline void set_cur(__u64 task, __u32 tid)
-{
-	__u32 zero = 0;
-	struct cpu_cur *c = bpf_map_lookup_elem(&cur_task, &zero);
-	if (c) {
-		c->task = task;
-		c->tid = tid;
-		c->valid = 1;
-	}
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	set_cur((__u64)next, next->pid);
-	return 0;
 }
 
 /*
@@ -729,11 +675,11 @@ static __always_inline void leave_tracking(struct session_state *s, const struct
 		mark_incomplete(s, INCOMPLETE_NESTED);
 }
 
-static __always_inline int on_sys_enter_regs(struct pt_regs *regs, long id, bool fast)
+static __always_inline int on_sys_enter_regs(struct pt_regs *regs, long id)
 {
 	struct session_state *s;
 	bool compat = false;
-	struct task_info *t = tracked_syscall(&s, &compat, fast);
+	struct task_info *t = tracked_syscall(&s, &compat);
 	if (!t)
 		return 0;
 	if (id < 0)
@@ -752,13 +698,13 @@ static __always_inline int on_sys_enter_regs(struct pt_regs *regs, long id, bool
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 {
-	return on_sys_enter_regs(regs, id, true);
+	return on_sys_enter_regs(regs, id);
 }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
 {
-	return on_sys_enter_regs(regs, id, false);
+	return on_sys_enter_regs(regs, id);
 }
 
 SEC("tracepoint/raw_syscalls/sys_enter")
@@ -766,7 +712,7 @@ int sys_enter_tp(struct trace_event_raw_sys_enter *ctx)
 {
 	struct session_state *s;
 	bool compat = false;
-	struct task_info *t = tracked_syscall(&s, &compat, false);
+	struct task_info *t = tracked_syscall(&s, &compat);
 	if (!t)
 		return 0;
 	long id = BPF_CORE_READ(ctx, id);
@@ -1180,9 +1126,6 @@ static __always_inline void on_exec(struct task_struct *p, pid_t old_pid, struct
 	__u32 pid = BPF_CORE_READ(p, pid);
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	__u32 old = old_pid;
-	/* A non-leader thread that execs takes the leader's tid, unswitched. */
-	if (old != pid)
-		set_cur((__u64)p, pid);
 
 	__u32 *pend = bpf_map_lookup_elem(&pending, &tgid);
 	if (pend) {

@@ -44,13 +44,6 @@ type LeashConfig struct {
 	Noaudit [32]LeashRange
 }
 
-type LeashCpuCur struct {
-	_     structs.HostLayout
-	Task  uint64
-	Tid   uint32
-	Valid uint32
-}
-
 type LeashExe struct {
 	_         structs.HostLayout
 	Session   uint32
@@ -137,7 +130,6 @@ type LeashTaskInfo struct {
 const (
 	LeashMapCaps           = "caps"
 	LeashMapConfigMap      = "config_map"
-	LeashMapCurTask        = "cur_task"
 	LeashMapExeCounter     = "exe_counter"
 	LeashMapExeScratch     = "exe_scratch"
 	LeashMapExes           = "exes"
@@ -163,7 +155,6 @@ const (
 	LeashProgExitRaw       = "exit_raw"
 	LeashProgForkBtf       = "fork_btf"
 	LeashProgForkRaw       = "fork_raw"
-	LeashProgSwitchBtf     = "switch_btf"
 	LeashProgSysEnterBtf   = "sys_enter_btf"
 	LeashProgSysEnterEmpty = "sys_enter_empty"
 	LeashProgSysEnterRaw   = "sys_enter_raw"
@@ -222,7 +213,6 @@ type LeashProgramSpecs struct {
 	ExitRaw       *ebpf.ProgramSpec `ebpf:"exit_raw"`
 	ForkBtf       *ebpf.ProgramSpec `ebpf:"fork_btf"`
 	ForkRaw       *ebpf.ProgramSpec `ebpf:"fork_raw"`
-	SwitchBtf     *ebpf.ProgramSpec `ebpf:"switch_btf"`
 	SysEnterBtf   *ebpf.ProgramSpec `ebpf:"sys_enter_btf"`
 	SysEnterEmpty *ebpf.ProgramSpec `ebpf:"sys_enter_empty"`
 	SysEnterRaw   *ebpf.ProgramSpec `ebpf:"sys_enter_raw"`
@@ -235,7 +225,6 @@ type LeashProgramSpecs struct {
 type LeashMapSpecs struct {
 	Caps         *ebpf.MapSpec `ebpf:"caps"`
 	ConfigMap    *ebpf.MapSpec `ebpf:"config_map"`
-	CurTask      *ebpf.MapSpec `ebpf:"cur_task"`
 	ExeCounter   *ebpf.MapSpec `ebpf:"exe_counter"`
 	ExeScratch   *ebpf.MapSpec `ebpf:"exe_scratch"`
 	Exes         *ebpf.MapSpec `ebpf:"exes"`
@@ -281,7 +270,6 @@ func (o *LeashObjects) Close() error {
 type LeashMaps struct {
 	Caps         *ebpf.Map `ebpf:"caps"`
 	ConfigMap    *ebpf.Map `ebpf:"config_map"`
-	CurTask      *ebpf.Map `ebpf:"cur_task"`
 	ExeCounter   *ebpf.Map `ebpf:"exe_counter"`
 	ExeScratch   *ebpf.Map `ebpf:"exe_scratch"`
 	Exes         *ebpf.Map `ebpf:"exes"`
@@ -303,7 +291,6 @@ func (m *LeashMaps) Close() error {
 	return _LeashClose(
 		m.Caps,
 		m.ConfigMap,
-		m.CurTask,
 		m.ExeCounter,
 		m.ExeScratch,
 		m.Exes,
@@ -342,7 +329,6 @@ type LeashPrograms struct {
 	ExitRaw       *ebpf.Program `ebpf:"exit_raw"`
 	ForkBtf       *ebpf.Program `ebpf:"fork_btf"`
 	ForkRaw       *ebpf.Program `ebpf:"fork_raw"`
-	SwitchBtf     *ebpf.Program `ebpf:"switch_btf"`
 	SysEnterBtf   *ebpf.Program `ebpf:"sys_enter_btf"`
 	SysEnterEmpty *ebpf.Program `ebpf:"sys_enter_empty"`
 	SysEnterRaw   *ebpf.Program `ebpf:"sys_enter_raw"`
@@ -361,7 +347,6 @@ func (p *LeashPrograms) Close() error {
 		p.ExitRaw,
 		p.ForkBtf,
 		p.ForkRaw,
-		p.SwitchBtf,
 		p.SysEnterBtf,
 		p.SysEnterEmpty,
 		p.SysEnterRaw,

@@ -1,8 +1,8 @@
 // pingpong passes a byte back and forth N times between two processes over
 // two pipes and prints the nanoseconds per round trip (two context
 // switches and four syscalls when both are pinned to one CPU): what leash
-// learn's sched_switch hook adds to every context switch of the machine,
-// for bench/learn/run. Like getppid, the N round trips are made in CHUNKS
+// learn adds to the context switches of processes it does not record (its
+// syscall hook; it has no sched_switch hook), for bench/learn/run. Like getppid, the N round trips are made in CHUNKS
 // chunks and the fastest chunk's mean is printed.
 //
 // Usage: pingpong [N [CHUNKS]].

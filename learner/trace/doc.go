@@ -22,17 +22,13 @@
 //   - process tree: tp_btf, else raw_tp, sched_process_{fork,exec,exit}.
 //
 // Tracking is keyed by tid in the tasks hash map, which userspace can read
-// and clean up. Three additions keep the per-syscall cost near that of an
-// empty hook (a helper call alone costs about 8% of a getppid here, so the
-// hot path makes none):
-//   - cur_task, per CPU, holds the task running there, written by a
-//     tp_btf/sched_switch hook (and by exec when a thread takes over the
-//     leader's tid); the tp_btf syscall hook reads it with an inlined
-//     per-CPU load and reads the task's TS_COMPAT through bpf_rdonly_cast.
-//     Until the first switch on a CPU, or when the switch hook does not
-//     load, it asks bpf_get_current_task_btf instead. The price is one
-//     short program run per context switch, system-wide, while leash
-//     learns.
+// and clean up. The syscall hook asks the kernel for the current task
+// (bpf_get_current_task_btf) on every syscall: a per-CPU copy kept by a
+// sched_switch hook used to save that call, but some switches never reached
+// the hook on Linux 6.18, and the syscalls of the task switched in were then
+// lost (a profile lacked what a program did only early in its life); the
+// call's cost does not show in bench/learn. Two additions keep the rest of
+// the per-syscall cost near that of an empty hook:
 //   - tslots, a direct-mapped array (slot = tid % 65536), caches a tracked
 //     tid's entry, claimed by compare-and-swap, cleared wherever the task
 //     leaves tasks; a tracked task's syscall is a few loads.

@@ -173,15 +173,6 @@ func Open(opts Options) (*Tracer, error) {
 	if len(tried) > 0 {
 		t.notes = append(t.notes, fmt.Sprintf("syscalls via %s (not loadable here: %s)", t.methods[MethodSyscalls], joinTried(tried)))
 	}
-	// The tp_btf syscall hook learns the current task from a per-CPU
-	// entry the sched_switch hook keeps (no helper call per syscall);
-	// without it, it asks the kernel each time, which is slower, not wrong.
-	if t.methods[MethodSyscalls] == "tp_btf/sys_enter" && !slices.Contains(opts.Skip, "tp_btf/sched_switch") {
-		if err := t.attachAll(load, []string{bpf.LeashProgSwitchBtf}, []string{"sched_switch"}); err != nil {
-			t.notes = append(t.notes, fmt.Sprintf("the syscall hook asks for the current task on every syscall (tp_btf/sched_switch: %v)", err))
-		}
-	}
-
 	rangesRead = true
 	if err := t.configure(cfg, <-rangesc); err != nil {
 		return nil, err
@@ -483,6 +474,22 @@ type Session struct {
 	t      *Tracer
 	id     uint32
 	closed bool
+	missed uint64 // the hooks' skipped runs when the session began
+}
+
+// missedLocked is how many runs the kernel skipped, over all of the
+// tracer's programs, since they were loaded: a program is skipped on a CPU
+// where it is already running (BPF's recursion guard), and an event it
+// would have seen is then not recorded. The kernel counts these whether or
+// not BPF statistics are enabled.
+func (t *Tracer) missedLocked() uint64 {
+	var n uint64
+	for _, p := range t.progs {
+		if st, err := p.Stats(); err == nil {
+			n += st.RecursionMisses
+		}
+	}
+	return n
 }
 
 // NewSession reserves a session slot.
@@ -503,7 +510,7 @@ func (t *Tracer) NewSession() (*Session, error) {
 			return nil, fmt.Errorf("reset session %d: %w", id, err)
 		}
 		t.used[id] = true
-		return &Session{t: t, id: id}, nil
+		return &Session{t: t, id: id, missed: t.missedLocked()}, nil
 	}
 	return nil, fmt.Errorf("new session: all %d session slots in use", MaxSessions)
 }
@@ -648,6 +655,9 @@ func (s *Session) Observations() (*Observations, error) {
 		Processes:      st.Processes,
 		Live:           st.Live,
 		Incomplete:     IncompleteReasons(st.Incomplete),
+	}
+	if n := t.missedLocked() - s.missed; n > 0 {
+		obs.Incomplete = append(obs.Incomplete, fmt.Sprintf("the kernel skipped %d runs of leash's hooks (a hook already running on that CPU) since this recording began: an event of it may be missing", n))
 	}
 
 	prov := map[bpf.LeashScKey]uint32{}
