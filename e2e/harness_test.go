@@ -408,18 +408,35 @@ func killStragglers(t *testing.T, dir string) {
 }
 
 // newBase makes a world-readable scratch folder, removed when the test
-// ends: servers that drop privileges must be able to read below it.
+// ends: servers that drop privileges must be able to read below it. A
+// failed test first logs the profiles it learned there, so that a failure
+// seen once in CI shows what the profile held.
 func newBase(t *testing.T) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "leash-e2e-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			logProfiles(t, dir)
+		}
+		os.RemoveAll(dir)
+	})
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// logProfiles logs each profile (*.yaml) directly in dir.
+func logProfiles(t *testing.T, dir string) {
+	names, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for _, name := range names {
+		if b, err := os.ReadFile(name); err == nil {
+			t.Logf("%s:\n%s", name, b)
+		}
+	}
 }
 
 // fixedTime is the mtime of every input file, so that listings, ETags and

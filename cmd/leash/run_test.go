@@ -696,6 +696,19 @@ func TestRunDenialReports(t *testing.T) {
 		t.Errorf("denial record %+v", d)
 	}
 
+	// errno: cat fails, and leash names why even with no report asked
+	// (the record may reach the kernel log after cat has exited).
+	for try := 0; try < 3; try++ {
+		res = runLeash(t, "run", "-p", profile, "--default-action", "errno", "--", "/bin/cat", "/etc/hostname")
+		if strings.Contains(res.Stderr, "leash: denied: component true: syscall ") {
+			break
+		}
+		time.Sleep(5 * time.Second)
+	}
+	if res.Code == 0 || !strings.Contains(res.Stderr, "(ERRNO)") {
+		t.Errorf("errno: exit %d, want non-zero and the denial named:\n%s", res.Code, res.Stderr)
+	}
+
 	report := filepath.Join(dir, "missed.yaml")
 	for try := 0; try < 3; try++ {
 		res = runLeash(t, "run", "-p", profile, "--mode", "complain", "--report", report, "--", "/bin/cat", "/etc/hostname")

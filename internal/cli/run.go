@@ -219,10 +219,12 @@ func runRun(cmd *cobra.Command, a runArgs) error {
 	}
 	if klog != nil {
 		// Wait a little for the kernel's audit thread when a report was
-		// asked for or a denial certainly happened (SIGSYS); a plain run
-		// does not pay for it.
+		// asked for or the target failed (SIGSYS, or an errno denial
+		// that made it exit non-zero, whose record may still be on its
+		// way); a run that succeeds without a report asked does not pay
+		// for it.
 		var settle time.Duration
-		if wantReport || res.Code == 128+int(syscall.SIGSYS) {
+		if wantReport || res.Code != 0 {
 			settle = 20 * time.Millisecond
 		}
 		ds := klog.Denials(a.component, res.Session, res.PID, settle)
