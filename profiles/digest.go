@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -54,20 +53,6 @@ func (e *DigestError) Error() string {
 
 // Is makes every *DigestError match ErrDigestMismatch.
 func (e *DigestError) Is(target error) bool { return target == ErrDigestMismatch }
-
-// FileSHA256 returns the lowercase hex sha256 of the file at path.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("hash executable: %w", err)
-	}
-	defer f.Close()
-	sum, err := ReaderSHA256(f)
-	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return sum, nil
-}
 
 // ReaderSHA256 returns the lowercase hex sha256 of what r yields.
 func ReaderSHA256(r io.Reader) (string, error) {
@@ -134,22 +119,11 @@ func resolve(path string) string {
 	return filepath.Clean(path)
 }
 
-// CheckBinary checks that the executable at exePath is the one p was
-// learned with: its sha256 must equal one recorded for it (see
-// ExpectedDigest). It returns a *DigestError when it is not, and a
-// plain error when the file cannot be read.
-func CheckBinary(p *Profile, exePath string) error {
-	f, err := os.Open(exePath)
-	if err != nil {
-		return fmt.Errorf("hash executable: %w", err)
-	}
-	defer f.Close()
-	return CheckBinaryFile(p, exePath, f)
-}
-
-// CheckBinaryFile is CheckBinary of the executable at exePath already
-// opened as f: the caller can then tell (by fstat of f) that the file it
-// runs is the file that was hashed.
+// CheckBinaryFile checks that the executable at exePath, already opened
+// as f, is the one p was learned with: its sha256 must equal one recorded
+// for it (see ExpectedDigest). It returns a *DigestError when it is not,
+// and a plain error when f cannot be read. The caller holds the file open,
+// so it can tell (by fstat of f) that the file it runs is the file hashed.
 func CheckBinaryFile(p *Profile, exePath string, f io.Reader) error {
 	got, err := ReaderSHA256(f)
 	if err != nil {

@@ -10,25 +10,28 @@ import (
 	"testing"
 )
 
-func TestFileSHA256(t *testing.T) {
-	dir := t.TempDir()
+func TestReaderSHA256(t *testing.T) {
 	for _, content := range []string{"", "leash\n", strings.Repeat("x", 1<<20+7)} {
-		p := filepath.Join(dir, "f")
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		got, err := FileSHA256(p)
+		got, err := ReaderSHA256(strings.NewReader(content))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sum := sha256.Sum256([]byte(content))
 		if want := hex.EncodeToString(sum[:]); got != want {
-			t.Errorf("FileSHA256 of %d bytes = %s, want %s", len(content), got, want)
+			t.Errorf("ReaderSHA256 of %d bytes = %s, want %s", len(content), got, want)
 		}
 	}
-	if _, err := FileSHA256(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "missing") {
-		t.Errorf("missing file: %v", err)
+}
+
+// checkBinary opens exe and checks it, as leash run does (CheckBinaryFile).
+func checkBinary(t *testing.T, p *Profile, exe string) error {
+	t.Helper()
+	f, err := os.Open(exe)
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer f.Close()
+	return CheckBinaryFile(p, exe, f)
 }
 
 // digestFixture lays out executables in a temporary directory:
@@ -88,7 +91,7 @@ func TestCheckBinary(t *testing.T) {
 		recorded []Executable
 		exe      string
 		want     string // expected digest ("" : none found)
-		mismatch bool   // CheckBinary must refuse
+		mismatch bool   // CheckBinaryFile must refuse
 		message  []string
 	}{
 		{name: "same path, same content", recorded: []Executable{rec("bin/app", "bin/app")}, exe: "bin/app", want: f.sums["bin/app"]},
@@ -129,16 +132,16 @@ func TestCheckBinary(t *testing.T) {
 			if got != tc.want || ok != (tc.want != "") {
 				t.Errorf("ExpectedDigest = %q, %v; want %q", got, ok, tc.want)
 			}
-			err := CheckBinary(p, exe)
+			err := checkBinary(t, p, exe)
 			if !tc.mismatch {
 				if err != nil {
-					t.Fatalf("CheckBinary: %v", err)
+					t.Fatalf("CheckBinaryFile: %v", err)
 				}
 				return
 			}
 			var de *DigestError
 			if !errors.As(err, &de) || !errors.Is(err, ErrDigestMismatch) {
-				t.Fatalf("CheckBinary = %v, want a *DigestError", err)
+				t.Fatalf("CheckBinaryFile = %v, want a *DigestError", err)
 			}
 			if de.Got != f.sums[strings.TrimSuffix(tc.exe, "-link")] || de.Want != tc.want {
 				t.Errorf("DigestError got=%s want=%s; expected got=%s want=%s", de.Got, de.Want, f.sums[tc.exe], tc.want)
@@ -155,8 +158,13 @@ func TestCheckBinary(t *testing.T) {
 func TestCheckBinaryUnreadable(t *testing.T) {
 	f := newDigestFixture(t)
 	p := f.profile(Executable{Path: f.path("bin/app"), SHA256: f.sums["bin/app"]})
-	err := CheckBinary(p, f.path("bin/none"))
+	dir, err := os.Open(f.path("bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	err = CheckBinaryFile(p, f.path("bin/none"), dir) // a directory: read fails
 	if err == nil || errors.Is(err, ErrDigestMismatch) || !strings.Contains(err.Error(), "bin/none") {
-		t.Fatalf("missing executable: %v, want a read error naming it", err)
+		t.Fatalf("unreadable executable: %v, want a read error naming it", err)
 	}
 }
