@@ -499,3 +499,25 @@ func TestInitFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestMountLists: apiMounts keeps the writable API mounts, each once, the
+// top mount of a path deciding; mountsOfType finds every mount of a type.
+func TestMountLists(t *testing.T) {
+	table := []mountEntry{
+		{point: "/", writable: true, fstype: "ext4"},
+		{point: "/proc", writable: true, fstype: "proc"},
+		{point: "/sys", writable: false, fstype: "sysfs"},
+		{point: "/sys/fs/bpf", writable: true, fstype: "bpf"},
+		{point: "/dev", writable: false, fstype: "devtmpfs"},
+		{point: "/dev", writable: true, fstype: "tmpfs"}, // on top: writable
+		{point: "/proc", writable: false, fstype: "proc"}, // on top: read-only
+		{point: "/run/cilium/bpffs", writable: true, fstype: "bpf"},
+		{point: "/sys/fs/bpf", writable: true, fstype: "bpf"},
+	}
+	if got, want := apiMounts(table), []string{"/sys/fs/bpf", "/dev"}; !slices.Equal(got, want) {
+		t.Errorf("apiMounts = %q, want %q", got, want)
+	}
+	if got, want := mountsOfType(table, "bpf"), []string{"/sys/fs/bpf", "/run/cilium/bpffs"}; !slices.Equal(got, want) {
+		t.Errorf("mountsOfType(bpf) = %q, want %q", got, want)
+	}
+}

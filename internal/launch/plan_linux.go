@@ -242,6 +242,16 @@ func (pl *plan) mounts(s *Spec) error {
 	setattr := func(what, path string, flags uintptr, ok syscall.Errno) {
 		pl.sys(&pl.setup, what, ok, unix.SYS_MOUNT_SETATTR, atFDCWD(), pl.cstr(path), flags, rdonlyPtr, unsafe.Sizeof(*rdonly))
 	}
+	// The mount table, read once and only when an option needs it.
+	var table []mountEntry
+	mounted := func() ([]mountEntry, error) {
+		if table != nil {
+			return table, nil
+		}
+		var err error
+		table, err = mountTable()
+		return table, err
+	}
 	mount("make / private", "", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
 	if s.HasNamespace("pid") {
 		mount("mount /proc for the PID namespace", "proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
@@ -261,10 +271,11 @@ func (pl *plan) mounts(s *Spec) error {
 		// mount point's path is looked up (a user who can rename a
 		// parent of one could send a per-path change elsewhere). Then
 		// the API file systems that were writable are made so again.
-		api, err := apiMounts()
+		table, err := mounted()
 		if err != nil {
-			return err
+			return fmt.Errorf("protect system: %w", err)
 		}
+		api := apiMounts(table)
 		setattr("protect system: make every mount read-only", "/", unix.AT_RECURSIVE, 0)
 		rw := &unix.MountAttr{Attr_clr: unix.MOUNT_ATTR_RDONLY}
 		rwPtr := pl.ptr(rw, unsafe.Pointer(rw))
@@ -310,10 +321,11 @@ func (pl *plan) mounts(s *Spec) error {
 		// permission, not the mount's: a uid 0 target would update the
 		// host's pinned maps through a read-only mount. Cover every bpf
 		// file system (/sys/fs/bpf, Cilium's /run/cilium/bpffs, ...).
-		bpffs, err := mountsOfType("bpf")
+		table, err := mounted()
 		if err != nil {
 			return err
 		}
+		bpffs := mountsOfType(table, "bpf")
 		for _, mp := range bpffs {
 			if s.HasNamespace("pid") && (mp == "/proc" || strings.HasPrefix(mp, "/proc/")) {
 				continue
@@ -430,14 +442,10 @@ func mountTable() ([]mountEntry, error) {
 }
 
 // apiMounts lists the mount points of the API file systems (under /dev,
-// /proc and /sys) that are writable now, in mount order, each once: the
-// ones ProtectSystem=strict leaves writable. When one path holds several
-// mounts, the last (the top one) decides.
-func apiMounts() ([]string, error) {
-	table, err := mountTable()
-	if err != nil {
-		return nil, fmt.Errorf("protect system: %w", err)
-	}
+// /proc and /sys) that are writable in table, in mount order, each once:
+// the ones ProtectSystem=strict leaves writable. When one path holds
+// several mounts, the last (the top one) decides.
+func apiMounts(table []mountEntry) []string {
 	var order []string
 	writable := map[string]bool{}
 	for _, m := range table {
@@ -455,16 +463,12 @@ func apiMounts() ([]string, error) {
 			out = append(out, mp)
 		}
 	}
-	return out, nil
+	return out
 }
 
-// mountsOfType lists the mount points of file systems of type fstype,
-// each once.
-func mountsOfType(fstype string) ([]string, error) {
-	table, err := mountTable()
-	if err != nil {
-		return nil, err
-	}
+// mountsOfType lists the mount points in table of file systems of type
+// fstype, each once.
+func mountsOfType(table []mountEntry, fstype string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, m := range table {
@@ -473,7 +477,7 @@ func mountsOfType(fstype string) ([]string, error) {
 			out = append(out, m.point)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func apiFS(mp string) bool {
